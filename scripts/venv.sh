@@ -1,0 +1,7 @@
+# Source me: puts the project's .venv and collection path in this shell.
+_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$_root/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$_root/ansible.cfg"
+export ANSIBLE_COLLECTIONS_PATH="$_root/.collections"
+export PYTHONPATH="$_root/.collections${PYTHONPATH:+:$PYTHONPATH}"
+unset _root

@@ -1,0 +1,176 @@
+"""Shared fixtures for tests against the real Docker engine.
+
+Every test names what it creates with its area's prefix (docs/design.md) and removes it afterwards.
+Modules are run the way users run them: through `ansible` / `ansible-playbook` with this checkout on the
+collections path, results read back as JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import docker
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_IMAGE = "mediaops/wcs-emulator:test"
+if str(ROOT / ".collections") not in sys.path:
+    sys.path.insert(0, str(ROOT / ".collections"))
+
+
+def _env():
+    env = dict(os.environ)
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
+    env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
+    return env
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker.from_env(timeout=60)
+    client.ping()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_image(docker_client):
+    """Builds the emulator images (healthy, next, broken) if they are missing."""
+    try:
+        docker_client.images.get(EMULATOR_IMAGE)
+    except docker.errors.ImageNotFound:
+        subprocess.run([str(ROOT / "tests/emulator/build.sh")], check=True)
+    return EMULATOR_IMAGE
+
+
+@pytest.fixture
+def veth_parent():
+    """Factory: veth_parent("wcstm1", host_cidr=None, router_cidr=None) -> parent interface name.
+
+    The host side is the parent (optionally holding the host address); with router_cidr the peer is moved into
+    its own network namespace with that address, playing the upstream router. Removed afterwards.
+    """
+    made = []
+
+    def make(name, host_cidr=None, router_cidr=None):
+        assert len(name) <= 12, "interface names are at most 15 characters with the '-up' suffix"
+        peer = name + "-up"
+        sh("ip", "link", "del", name, check=False)
+        sh("ip", "link", "add", name, "type", "veth", "peer", "name", peer)
+        made.append(name)
+        if host_cidr:
+            sh("ip", "addr", "add", host_cidr, "dev", name)
+        sh("ip", "link", "set", name, "up")
+        if router_cidr:
+            ns = name + "-ns"
+            sh("ip", "netns", "del", ns, check=False)
+            sh("ip", "netns", "add", ns)
+            made.append("netns:" + ns)
+            sh("ip", "link", "set", peer, "netns", ns)
+            sh("ip", "-n", ns, "addr", "add", router_cidr, "dev", peer)
+            sh("ip", "-n", ns, "link", "set", peer, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        else:
+            sh("ip", "link", "set", peer, "up")
+        return name
+
+    yield make
+    for item in reversed(made):
+        if item.startswith("netns:"):
+            sh("ip", "netns", "del", item[len("netns:"):], check=False)
+        else:
+            sh("ip", "link", "del", item, check=False)
+
+
+def ipvlan_attach_support(client, image):
+    """(supported, reason): tries to attach a container to an ipvlan network on a throwaway veth."""
+    name = "wcstchk%s" % uuid.uuid4().hex[:4]
+    sh("ip", "link", "add", name, "type", "veth", "peer", "name", name + "p")
+    net = None
+    try:
+        sh("ip", "link", "set", name, "up")
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="192.0.2.0/28")])
+        net = client.networks.create("wcst-ipvlan-check-" + name, driver="ipvlan", options={"parent": name}, ipam=ipam)
+        c = client.containers.create(image, command=["sleep", "1"], network=net.name)
+        try:
+            c.start()
+            return True, "ipvlan attach works on this kernel"
+        except docker.errors.APIError as exc:
+            return False, "this kernel cannot attach ipvlan endpoints: %s" % exc.explanation
+        finally:
+            c.remove(force=True)
+    finally:
+        if net is not None:
+            net.remove()
+        sh("ip", "link", "del", name, check=False)
+
+
+@pytest.fixture(scope="session")
+def ipvlan_support(docker_client, emulator_image):
+    return ipvlan_attach_support(docker_client, emulator_image)
+
+
+def run_module(module, args, check=False, diff=False, host="localhost", extra_env=None):
+    """Runs one module ad hoc through `ansible`, returns its result dict (json callback)."""
+    if "." not in module:
+        module = "mediaops.wcs." + module
+    cmd = ["ansible", host, "-i", "localhost,", "-c", "local", "-m", module, "-a", json.dumps(args)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    env = _env()
+    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
+    env["ANSIBLE_STDOUT_CALLBACK"] = "json"
+    env.update(extra_env or {})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("ansible printed no JSON (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+    result = out["plays"][0]["tasks"][0]["hosts"][host]
+    result["_stdout"] = proc.stdout
+    result["_stderr"] = proc.stderr
+    return result
+
+
+def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None, extra_env=None,
+                 timeout=900):
+    """Runs ansible-playbook; returns the CompletedProcess (stdout has the default callback's text)."""
+    cmd = ["ansible-playbook", str(playbook)]
+    if inventory:
+        cmd += ["-i", str(inventory)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if limit:
+        cmd += ["--limit", limit]
+    env = _env()
+    env.update(extra_env or {})
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=timeout)
+
+
+@pytest.fixture
+def module():
+    return run_module
+
+
+@pytest.fixture
+def playbook():
+    return run_playbook
