@@ -1,0 +1,20 @@
+"""The one error type of the planning code: it names the field, the bad value and the fix.
+
+Pure Python (no Ansible, no Docker): modules turn it into ``fail_json(msg=str(err))``, filters into
+``AnsibleFilterError(str(err))``.
+"""
+from __future__ import annotations
+
+
+class PlanError(ValueError):
+    """Bad planning input. ``str(err)`` reads ``<field>: <value> is wrong: <why>. Fix: <fix>``."""
+
+    def __init__(self, field, value, fix, why=None):
+        self.field = field
+        self.value = value
+        self.fix = fix
+        self.why = why
+        msg = "%s: %r" % (field, value)
+        msg += " is wrong: %s." % why if why else " is wrong."
+        msg += " Fix: %s" % fix
+        super().__init__(msg)
