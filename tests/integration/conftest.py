@@ -136,7 +136,7 @@ def run_module(module, args, check=False, diff=False, host="localhost", extra_en
     env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
     env["ANSIBLE_STDOUT_CALLBACK"] = "json"
     env.update(extra_env or {})
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
     try:
         out = json.loads(proc.stdout)
     except ValueError:
@@ -163,7 +163,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
         cmd += ["--limit", limit]
     env = _env()
     env.update(extra_env or {})
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=timeout, check=False)
 
 
 @pytest.fixture
