@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# Copyright: mediaops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: wcs_properties
+short_description: Render one WCS property file (flashphoner.properties or wcs-core.properties) with merge rules
+version_added: "1.0.0"
+description:
+  - Writes one Flashphoner Web Call Server property file from variables, keeping what an operator added by hand.
+  - "Merge rules: (1) managed keys (from O(properties), O(extra_properties), O(heap), O(zgc), O(server_options),
+    O(jvm_options)) win: an existing line with the same key gets the managed value in place, a missing key is
+    appended (to its section for wcs-core.properties);
+    (2) every other key in an existing file is kept where it is and reported in RV(kept_keys);
+    (3) the file carries a header comment C(# mediaops.wcs managed: ...) listing the keys it manages, so a key that
+    was managed last time and is no longer managed is removed (reported in RV(removed_keys)) while a key added by
+    hand is never removed;
+    (4) comments and blank lines are kept, duplicate lines of a managed key collapse into the first one;
+    (5) wcs-core.properties only: with O(zgc=true) other C(-XX:+Use...GC) collector lines are removed (the JVM
+    refuses two collectors), and a line holding several options is split into one option per line."
+  - The file is written atomically; its mode defaults to C(0640) (it sits next to secrets in the conf directory).
+  - Supports check mode and diff mode; a second run with the same input changes nothing.
+options:
+  path:
+    description: The property file to write. Its directory must exist.
+    type: path
+    required: true
+  kind:
+    description:
+      - C(flashphoner) for C(key=value) files, C(core) for C(wcs-core.properties) option files.
+      - Default from the file name (C(wcs-core.properties) is C(core), anything else C(flashphoner)).
+    type: str
+    choices: [flashphoner, core]
+  properties:
+    description:
+      - Managed C(key=value) settings (kind C(flashphoner)). A null value leaves the key unmanaged.
+      - Booleans are written C(true)/C(false), lists joined with commas.
+    type: dict
+    default: {}
+  extra_properties:
+    description:
+      - Free dict of further managed settings (kind C(flashphoner)), for keys without a variable of their own.
+      - A key may not appear both here and in O(properties); the module fails and names the key.
+    type: dict
+    default: {}
+  heap:
+    description: Heap size (kind C(core)), written as equal C(-Xms)/C(-Xmx) lines, e.g. C(16g).
+    type: str
+  zgc:
+    description: Write C(-XX:+UnlockExperimentalVMOptions) and C(-XX:+UseZGC) (kind C(core)).
+    type: bool
+    default: false
+  server_options:
+    description: Options for the C(### SERVER OPTIONS ###) section (kind C(core)), one option per item.
+    type: list
+    elements: str
+    default: []
+  jvm_options:
+    description:
+      - Options for the C(### JVM OPTIONS ###) section (kind C(core)), one option per item.
+      - An option for the same setting as O(heap) or O(zgc) (e.g. C(-Xmx20g)) wins over it.
+    type: list
+    elements: str
+    default: []
+  mode:
+    description: File mode.
+    type: raw
+    default: "0640"
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author:
+  - mediaops engineering (@mediaops)
+"""
+
+EXAMPLES = r"""
+- name: Per-container flashphoner.properties
+  mediaops.wcs.wcs_properties:
+    path: /opt/wcs/wcs-1/conf/flashphoner.properties
+    properties:
+      ip: 203.0.113.4
+      ip_local: 203.0.113.4
+      media_port_from: 31001
+      media_port_to: 40000
+      ws.port: 8080
+      wss.port: 8443
+    extra_properties:
+      rtp_bundle: true
+
+- name: Per-container wcs-core.properties with a 16 GiB heap and ZGC
+  mediaops.wcs.wcs_properties:
+    path: /opt/wcs/wcs-1/conf/wcs-core.properties
+    heap: 16g
+    zgc: true
+    jvm_options:
+      - -XX:+HeapDumpOnOutOfMemoryError
+"""
+
+RETURN = r"""
+path:
+  description: The file written.
+  returned: always
+  type: str
+kind:
+  description: C(flashphoner) or C(core).
+  returned: always
+  type: str
+managed_keys:
+  description: Keys the module manages in this file (option keys such as C(-Xmx) for C(core)).
+  returned: always
+  type: list
+  elements: str
+kept_keys:
+  description: Keys found in the existing file that are not managed and were kept (added by hand).
+  returned: always
+  type: list
+  elements: str
+removed_keys:
+  description: Keys removed because they were managed last time and are not now (or competing GC lines).
+  returned: always
+  type: list
+  elements: str
+added_keys:
+  description: Managed keys that were not in the file before.
+  returned: always
+  type: list
+  elements: str
+updated_keys:
+  description: Managed keys whose value changed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
+    core_options,
+    merge_core,
+    merge_properties,
+    option_key,
+)
+
+
+def argument_spec():
+    return dict(
+        path=dict(type="path", required=True),
+        kind=dict(type="str", choices=["flashphoner", "core"]),
+        properties=dict(type="dict", default={}),
+        extra_properties=dict(type="dict", default={}),
+        heap=dict(type="str"),
+        zgc=dict(type="bool", default=False),
+        server_options=dict(type="list", elements="str", default=[]),
+        jvm_options=dict(type="list", elements="str", default=[]),
+        mode=dict(type="raw", default="0640"),
+    )
+
+
+def render(params, existing):
+    """(text, managed keys, report) for the module's parameters and the current file text (None: absent)."""
+    kind = params["kind"] or ("core" if os.path.basename(params["path"]) == "wcs-core.properties" else "flashphoner")
+    if kind == "core":
+        managed = core_options(params["heap"], params["zgc"], params["server_options"], params["jvm_options"])
+        text, report = merge_core(existing, managed)
+        keys = [option_key(o) for o in managed["server"] + managed["jvm"]]
+        return kind, text, keys, report
+    clash = sorted(set(params["properties"]) & set(params["extra_properties"]))
+    if clash:
+        raise PlanError("extra_properties.%s" % clash[0], params["extra_properties"][clash[0]],
+                        "set it in one place only (remove it from wcs_extra_properties or unset its own variable)",
+                        why="the key is also set by a variable")
+    managed = dict(params["properties"])
+    managed.update(params["extra_properties"])
+    text, report = merge_properties(existing, managed)
+    keys = [k for k, v in managed.items() if v is not None]
+    return kind, text, keys, report
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
+    path = module.params["path"]
+    existing = None
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            existing = to_text(handle.read(), errors="surrogate_or_strict")
+    try:
+        kind, text, keys, report = render(module.params, existing)
+    except PlanError as err:
+        module.fail_json(msg=str(err), field=err.field)
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        module.fail_json(msg="path: %s is wrong: its directory does not exist. Fix: create the conf directory "
+                             "first (the config role does)." % path)
+
+    changed = text != existing
+    result = dict(path=path, kind=kind, managed_keys=keys, kept_keys=report["kept"],
+                  removed_keys=report["removed"], added_keys=report["added"], updated_keys=report["updated"])
+    if module._diff:
+        result["diff"] = dict(before=existing or "", after=text, before_header=path, after_header=path)
+    if changed and not module.check_mode:
+        fd, tmp = tempfile.mkstemp(prefix=".wcs_properties.", dir=os.path.dirname(path) or ".")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(to_bytes(text))
+            os.chmod(tmp, 0o600)  # stays private until the file attributes below are applied
+        except Exception:
+            os.unlink(tmp)
+            raise
+        module.atomic_move(tmp, path)
+    file_args = module.load_file_common_arguments(module.params)
+    file_args["path"] = path
+    if not module.check_mode or os.path.exists(path):
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    result["changed"] = changed
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
