@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WCS exporter: the statistics page of every WCS container on this host as Prometheus metrics.
+
+Endpoints (plain HTTP on --listen):
+  /probe?container=NAME  one container's metrics (what the generated Prometheus config scrapes, one target per
+                         container, so a slow container never delays the others)
+  /probe                 every container of the host in one answer (for people and ad-hoc checks)
+  /metrics               the exporter itself: process figures, discovery, CPU groups (wcs_cpu_assignment)
+
+Containers come from the targets file the monitoring role writes from the plan fact ``wcs_plan`` and/or from the
+Docker engine (running containers labelled ``mediaops.wcs.managed=true``). Every metric has the labels ``host``,
+``container`` and ``cpuset``. A container that does not answer is ``wcs_up 0``, never an exporter error.
+
+Reaching a container: with ipvlan/macvlan the host cannot reach its own containers through the parent, so the
+default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: fork, setns into
+``/proc/<pid>/ns/net``, connect to 127.0.0.1:8081). It needs root and nothing on the host's network.
+``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
+macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
+
+The statistics-page parser and the namespace HTTP helper are the collection's own module_utils files: the role
+copies them next to this file; from a checkout they are imported from ``ansible_collections.mediaops.wcs``.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+
+try:  # deployed: the role copies the two module_utils files next to this program
+    import netns_http  # type: ignore[import-not-found]
+    import stat_page  # type: ignore[import-not-found]
+except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
+    from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http, stat_page  # type: ignore
+
+LOG = logging.getLogger("wcs_exporter")
+MANAGED_LABEL = "mediaops.wcs.managed=true"
+STAT_PATH = "/?action=stat"
+LABELS = ("host", "container", "cpuset")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The one table: statistics-page key -> metric. Each entry: (metric name, extra labels, scale, help).
+# "confirmed" keys are in Flashphoner's "Load and resource usage information" page or read by its admin console;
+# "unconfirmed" keys have no readable source (see /work/shared/flashphoner-reference.md and the role README): they
+# follow the names the emulator serves, and when a real server spells one differently only this table changes.
+# Keys that are absent from a page simply produce no sample.
+# --------------------------------------------------------------------------------------------------------------
+def _streams():
+    table = {}
+    for kind in ("webrtc", "rtsp", "rtmp", "rtmfp"):
+        for direction in ("in", "out"):
+            table["streams_%s_%s" % (kind, direction)] = (
+                "wcs_streams", {"type": kind, "direction": direction}, 1, "Active streams by type and direction.")
+    table["streams_websocket_out"] = (
+        "wcs_streams", {"type": "websocket", "direction": "out"}, 1, "Active streams by type and direction.")
+    return table
+
+
+STAT_METRICS = {
+    # confirmed
+    "connections": ("wcs_connections", {}, 1, "Connections to the server."),
+    "connections_rtmfp": ("wcs_connections_by_transport", {"transport": "rtmfp"}, 1, "Connections by transport."),
+    "connections_websocket": ("wcs_connections_by_transport", {"transport": "websocket"}, 1,
+                              "Connections by transport."),
+    **_streams(),
+    "streams_viewers": ("wcs_stream_viewers", {}, 1, "Clients playing published streams."),
+    "streams_synchronization": ("wcs_streams_synchronization", {}, 1, "Streams published with synchronization."),
+    "ports_media_free": ("wcs_media_ports", {"state": "free"}, 1, "Media ports by state."),
+    "ports_media_busy": ("wcs_media_ports", {"state": "busy"}, 1, "Media ports by state."),
+    "ports_media_quarantine": ("wcs_media_ports", {"state": "quarantine"}, 1, "Media ports by state."),
+    "ports_wcs_agents_free": ("wcs_agent_ports", {"state": "free"}, 1, "CDN agent ports by state."),
+    "ports_wcs_agents_busy": ("wcs_agent_ports", {"state": "busy"}, 1, "CDN agent ports by state."),
+    "ports_wcs_agents_quarantine": ("wcs_agent_ports", {"state": "quarantine"}, 1, "CDN agent ports by state."),
+    "core_threads": ("wcs_threads", {}, 1, "Threads of the server process."),
+    "core_java_threads": ("wcs_java_threads", {}, 1, "Live Java threads."),
+    "core_java_threads_blocked": ("wcs_java_threads_blocked", {}, 1, "Blocked Java threads."),
+    "core_java_committedMemory": ("wcs_java_committed_memory_bytes", {}, 1, "Committed virtual memory."),
+    "core_java_freePhysicalMemorySize": ("wcs_java_free_physical_memory_bytes", {}, 1,
+                                         "Free physical memory as the JVM sees it."),
+    "system_java_cpu_usage": ("wcs_java_cpu_usage", {}, 1, "CPU usage of the server process as the page reports "
+                                                           "it (the admin console's figure)."),
+    "system_memory_total": ("wcs_system_memory_total_bytes", {}, 1, "Memory total as the page reports it."),
+    "system_memory_free": ("wcs_system_memory_free_bytes", {}, 1, "Memory free as the page reports it."),
+    # unconfirmed: degraded streams (Flashphoner's monitoring article names the figure degraded_streams_percent)
+    "degraded_streams": ("wcs_degraded_streams", {}, 1, "Streams whose queue the server could not keep up with."),
+    "degraded_streams_percent": ("wcs_degraded_streams_percent", {}, 1, "Degraded streams, percent of all."),
+    # unconfirmed: heap, GC pauses (ZGC or not: the page's figures are the same keys), network adapter speed
+    # (shown when enabled in flashphoner.properties; the seed's key lines were stripped from the text)
+    "core_java_heap_used": ("wcs_heap_used_bytes", {}, 1, "Java heap in use."),
+    "core_java_heap_max": ("wcs_heap_max_bytes", {}, 1, "Java heap maximum (-Xmx)."),
+    "core_gc_pause_ms_last": ("wcs_gc_pause_last_seconds", {}, 0.001, "Last GC pause."),
+    "core_gc_pause_ms_max": ("wcs_gc_pause_max_seconds", {}, 0.001, "Longest GC pause."),
+    "network_speed_mbit": ("wcs_network_speed_bits_per_second", {}, 1e6,
+                           "Network adapter speed as the page reports it."),
+}
+
+
+def stat_samples(stats):
+    """[(metric, extra labels, value)] for the numeric keys of a parsed page that the table knows."""
+    samples = []
+    for key, (metric, extra, scale, _help) in STAT_METRICS.items():
+        value = stats.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        samples.append((metric, extra, float(value) * scale))
+    return samples
+
+
+def metric_help():
+    """{metric name: (help, sorted extra label names)}; one metric keeps one label set."""
+    out = {}
+    for metric, extra, _scale, text in STAT_METRICS.values():
+        names = tuple(sorted(extra))
+        if metric in out and out[metric][1] != names:
+            raise ValueError("metric %s is used with two label sets: %s and %s" % (metric, out[metric][1], names))
+        out.setdefault(metric, (text, names))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# CPU sets
+# --------------------------------------------------------------------------------------------------------------
+def cpuset_ids(text):
+    """'1-3,8' -> [1, 2, 3, 8]; '' -> []."""
+    ids = set()
+    for part in str(text or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise ValueError("bad cpuset %r" % text)
+        ids.update(range(int(lo), int(hi if sep else lo) + 1))
+    return sorted(ids)
+
+
+def cpu_groups(cpusets, reserved):
+    """{cpu: [group names]} from {container: cpuset} and the reserved cpuset; CPUs in no group are left out."""
+    groups = {}
+    for name in sorted(cpusets):
+        for cpu in cpuset_ids(cpusets[name]):
+            groups.setdefault(cpu, []).append(name)
+    for cpu in cpuset_ids(reserved or ""):
+        groups.setdefault(cpu, []).append("host-reserved")
+    return groups
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Discovery: the targets file (from wcs_plan) and the Docker engine (label mediaops.wcs.managed=true)
+# --------------------------------------------------------------------------------------------------------------
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+class DockerEngine:
+    """The two read-only calls the exporter needs (list by label, inspect), over the engine's unix socket."""
+
+    def __init__(self, url="unix:///var/run/docker.sock", timeout=5.0):
+        if not url.startswith("unix://"):
+            raise ValueError("only unix:// Docker hosts are supported by the exporter, got %r" % url)
+        self.path = url[len("unix://"):]
+        self.timeout = timeout
+
+    def _get(self, path):
+        conn = _UnixHTTPConnection(self.path, self.timeout)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status == 404:
+                return None
+            if resp.status != 200:
+                raise OSError("docker engine answered %s for %s" % (resp.status, path))
+            return json.loads(body)
+        finally:
+            conn.close()
+
+    def managed_names(self):
+        filters = urllib.parse.quote(json.dumps({"label": [MANAGED_LABEL]}))
+        return sorted(c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+
+    def inspect(self, name):
+        return self._get("/containers/%s/json" % urllib.parse.quote(name))
+
+
+def load_targets(path):
+    """The role's targets file: {host, reserved_cpus, port, containers: [{name, cpuset, ipv4_address}]}."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    containers = data.get("containers") or []
+    for index, item in enumerate(containers):
+        if not isinstance(item, dict) or not item.get("name"):
+            raise ValueError("%s: containers[%d] needs a name" % (path, index))
+    return data
+
+
+def container_address(info):
+    networks = ((info or {}).get("NetworkSettings") or {}).get("Networks") or {}
+    for net in networks.values():
+        if net.get("IPAddress"):
+            return net["IPAddress"]
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Scraping one container
+# --------------------------------------------------------------------------------------------------------------
+def fetch_page(port, timeout, pid=None, address="127.0.0.1"):
+    """Statistics page text. With ``pid``: asked from inside that process's network namespace (its loopback);
+    without: from here to ``address``."""
+    answer = netns_http.request("GET", STAT_PATH, port, host=address, pid=pid, timeout=timeout)
+    if answer["status"] != 200:
+        raise OSError("statistics page answered HTTP %s" % answer["status"])
+    return answer["body"]
+
+
+class Exporter:
+    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns", port=8081,
+                 timeout=3.0, reserved_cpus=None):
+        self.host = host
+        self.targets_file = targets_file
+        self.engine = engine
+        self.discover_docker = discover_docker and engine is not None
+        self.reach = reach
+        self.port = port
+        self.timeout = timeout
+        self.reserved_cpus = reserved_cpus
+        self.engine_up = 1
+
+    # which containers, with what cpuset and where
+    def targets(self):
+        planned = {}
+        reserved = self.reserved_cpus
+        port = self.port
+        if self.targets_file:
+            data = load_targets(self.targets_file)
+            reserved = data.get("reserved_cpus", reserved)
+            port = int(data.get("port") or port)
+            for item in data["containers"]:
+                planned[item["name"]] = {"name": item["name"], "cpuset": str(item.get("cpuset") or ""),
+                                         "address": item.get("ipv4_address"), "port": port}
+        found = []
+        if self.discover_docker:
+            try:
+                found = self.engine.managed_names()
+                self.engine_up = 1
+            except (OSError, ValueError) as exc:
+                LOG.warning("docker engine: %s", exc)
+                self.engine_up = 0
+        for name in found:
+            planned.setdefault(name, {"name": name, "cpuset": None, "address": None, "port": port})
+        return reserved, [planned[n] for n in sorted(planned)]
+
+    def inspect(self, target):
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.inspect(target["name"])
+        except (OSError, ValueError) as exc:
+            LOG.warning("inspect %s: %s", target["name"], exc)
+            return None
+
+    def scrape(self, target):
+        """(labels dict, up 0/1, [(metric, extra, value)], seconds, error text)."""
+        start = time.monotonic()
+        info = self.inspect(target)
+        cpuset = target["cpuset"]
+        if cpuset is None:
+            cpuset = ((info or {}).get("HostConfig") or {}).get("CpusetCpus") or ""
+        labels = {"host": self.host, "container": target["name"], "cpuset": cpuset}
+        try:
+            if self.reach == "netns":
+                state = (info or {}).get("State") or {}
+                if not state.get("Running") or not state.get("Pid"):
+                    raise OSError("container is not running" if info else "container not found")
+                text = fetch_page(target["port"], self.timeout, pid=state["Pid"])
+            else:
+                address = target["address"] or container_address(info)
+                if not address:
+                    raise OSError("no address known for the container")
+                text = fetch_page(target["port"], self.timeout, address=address)
+            stats, _sections = stat_page.parse_stat_page(text)
+            samples = stat_samples(stats)
+            if not samples:
+                raise OSError("the answer has none of the known statistics keys")
+            return labels, 1, samples, time.monotonic() - start, None
+        except (OSError, ValueError, netns_http.NetnsHTTPError) as exc:
+            LOG.info("%s: %s", target["name"], exc)
+            return labels, 0, [], time.monotonic() - start, str(exc)
+
+
+class ContainerCollector:
+    """Scrapes the chosen containers when Prometheus asks (no background polling, no stale values)."""
+
+    def __init__(self, exporter, only=None, workers=8):
+        self.exporter = exporter
+        self.only = only
+        self.workers = workers
+
+    def collect(self):
+        _reserved, targets = self.exporter.targets()
+        if self.only is not None:
+            targets = [t for t in targets if t["name"] == self.only] or [
+                {"name": self.only, "cpuset": None, "address": None, "port": self.exporter.port}]
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(targets)))) as pool:
+            results = list(pool.map(self.exporter.scrape, targets))
+        up = GaugeMetricFamily("wcs_up", "1 when the container's statistics page answered, else 0.", labels=LABELS)
+        took = GaugeMetricFamily("wcs_scrape_duration_seconds", "Time to read the container's statistics page.",
+                                 labels=LABELS)
+        families = {}
+        for metric, (text, extra) in metric_help().items():
+            families[metric] = GaugeMetricFamily(metric, text, labels=LABELS + extra)
+        for labels, ok, samples, seconds, _err in results:
+            base = [labels[k] for k in LABELS]
+            up.add_metric(base, ok)
+            took.add_metric(base, seconds)
+            for metric, extra, value in samples:
+                families[metric].add_metric(base + [extra[k] for k in sorted(extra)], value)
+        yield up
+        yield took
+        for family in families.values():
+            if family.samples:
+                yield family
+
+
+class HostCollector:
+    """Exporter-level figures: discovery, engine reachability, and which CPU belongs to which group."""
+
+    def __init__(self, exporter):
+        self.exporter = exporter
+
+    def collect(self):
+        reserved, targets = self.exporter.targets()
+        cpusets = {}
+        for target in targets:
+            cpuset = target["cpuset"]
+            if cpuset is None:
+                info = self.exporter.inspect(target)
+                cpuset = ((info or {}).get("HostConfig") or {}).get("CpusetCpus") or ""
+            cpusets[target["name"]] = cpuset
+        group = GaugeMetricFamily(
+            "wcs_cpu_group", "1 for every CPU of a pinned group: a WCS container's cpuset, or the host's reserved "
+            "CPUs (group=\"host-reserved\"). One series per CPU (shared CPUs name every group, joined by '+'), "
+            "so it joins with node_cpu_seconds_total on (host, cpu).", labels=("host", "cpu", "group"))
+        for cpu, names in sorted(cpu_groups(cpusets, reserved).items()):
+            group.add_metric([self.exporter.host, str(cpu), "+".join(names)], 1)
+        yield group
+        count = GaugeMetricFamily("wcs_exporter_containers", "Containers the exporter knows.", labels=("host",))
+        count.add_metric([self.exporter.host], len(targets))
+        yield count
+        if self.exporter.discover_docker:
+            engine = GaugeMetricFamily("wcs_exporter_engine_up", "1 when the Docker engine answered.",
+                                       labels=("host",))
+            engine.add_metric([self.exporter.host], self.exporter.engine_up)
+            yield engine
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------------------------------------------
+def make_handler(exporter, self_registry):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            url = urllib.parse.urlparse(self.path)
+            query = urllib.parse.parse_qs(url.query)
+            if url.path == "/metrics":
+                registry = self_registry
+            elif url.path == "/probe":
+                names = query.get("container")
+                registry = CollectorRegistry(auto_describe=False)
+                start = time.monotonic()
+                registry.register(ContainerCollector(exporter, only=names[0] if names else None))
+                body = generate_latest(registry)
+                total = "# HELP wcs_probe_duration_seconds Time to answer this probe.\n" \
+                        "# TYPE wcs_probe_duration_seconds gauge\nwcs_probe_duration_seconds %f\n" % (
+                            time.monotonic() - start)
+                return self._send(200, body + total.encode(), CONTENT_TYPE_LATEST)
+            elif url.path == "/":
+                return self._send(200, b"wcs exporter: /probe?container=NAME, /probe, /metrics\n", "text/plain")
+            else:
+                return self._send(404, b"not found\n", "text/plain")
+            return self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+
+        def _send(self, code, body, ctype):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *args):
+            LOG.debug("%s " + fmt, self.address_string(), *args)
+
+    return Handler
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--listen", default="127.0.0.1:9597", help="address:port to serve on")
+    parser.add_argument("--host-label", default=socket.gethostname(), help="value of the host label")
+    parser.add_argument("--targets-file", help="JSON written by the monitoring role from wcs_plan")
+    parser.add_argument("--docker-host", default="unix:///var/run/docker.sock")
+    parser.add_argument("--no-docker-discovery", action="store_true",
+                        help="only the containers of --targets-file (the engine is still asked for PIDs)")
+    parser.add_argument("--reach", choices=("netns", "address"), default="netns",
+                        help="netns: ask from inside the container's network namespace (root); "
+                             "address: connect to the container's IP (shim interface or bridge)")
+    parser.add_argument("--port", type=int, default=8081, help="the containers' statistics page port")
+    parser.add_argument("--timeout", type=float, default=3.0, help="seconds per container")
+    parser.add_argument("--reserved-cpus", default="", help="the host's reserved CPUs (else from the targets file)")
+    parser.add_argument("--pidfile", help="write the process id here (removed on exit)")
+    parser.add_argument("--log-level", default="WARNING")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not args.targets_file and args.no_docker_discovery:
+        sys.exit("wcs_exporter: nothing to scrape: give --targets-file or allow Docker discovery")
+    engine = DockerEngine(args.docker_host)
+    exporter = Exporter(args.host_label, targets_file=args.targets_file, engine=engine,
+                        discover_docker=not args.no_docker_discovery, reach=args.reach, port=args.port,
+                        timeout=args.timeout, reserved_cpus=args.reserved_cpus)
+    if args.targets_file:
+        load_targets(args.targets_file)  # a bad file is an error at start, not a silent empty scrape
+    REGISTRY.register(HostCollector(exporter))
+    address, _sep, port = args.listen.rpartition(":")
+    server = ThreadingHTTPServer((address.strip("[]") or "0.0.0.0", int(port)), make_handler(exporter, REGISTRY))
+    server.daemon_threads = True
+    if args.pidfile:
+        with open(args.pidfile, "w", encoding="utf-8") as handle:
+            handle.write("%d\n" % os.getpid())
+
+    def stop(_signum, _frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    LOG.warning("serving on %s (reach=%s, targets=%s, docker discovery=%s)", args.listen, args.reach,
+                args.targets_file, exporter.discover_docker)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        if args.pidfile:
+            try:
+                os.unlink(args.pidfile)
+            except FileNotFoundError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
