@@ -10,6 +10,8 @@ IPv4 only (ipvlan L2 deployments of WCS announce one public IPv4 per container);
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import netaddr
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -215,7 +217,7 @@ def fleet_conflicts(plans_by_host):
     be shared by hosts on the same subnet (they sit on one segment behind one router); a gateway shared by hosts
     with different subnets, or a gateway that is another host's container/host address, is a conflict.
     """
-    if not isinstance(plans_by_host, dict):
+    if not isinstance(plans_by_host, Mapping):
         raise PlanError("plans_by_host", _short(plans_by_host),
                         "give a dict of inventory host -> plan, e.g. from hostvars")
     owners = {}

@@ -56,25 +56,32 @@ def _int(text, default=None):
         return default
 
 
-def read_topology(root="/", run_ip=None):
+GATHER_PARTS = ("cpu", "memory", "interfaces")
+
+
+def read_topology(root="/", run_ip=None, gather=GATHER_PARTS):
     """The topology dict of the host whose filesystem is at ``root``.
 
+    ``gather``: parts to read (``cpu``: cpus, numa_nodes, isolated, nohz_full; ``memory``: memory_bytes;
+    ``interfaces``); parts left out come back empty (``[]`` / ``0``), ``cgroup`` is always read.
     ``run_ip``: callable(args list) -> stdout text, used for ``ip -j ...`` when ``root`` is ``/``; default runs
     the ``ip`` binary (missing binary -> interfaces without addresses).
     """
     if run_ip is None and os.path.abspath(root) == "/":
         run_ip = _run_ip
-    cmdline = _read(root, "/proc/cmdline", default="")
-    cpus = read_cpus(root)
-    return {
-        "cpus": cpus,
-        "numa_nodes": read_numa_nodes(root, [c["id"] for c in cpus]),
-        "isolated": parse_isolcpus(cmdline),
-        "nohz_full": parse_cmdline_cpulist(cmdline, "nohz_full"),
-        "memory_bytes": read_meminfo_total(_read(root, "/proc/meminfo", default="")),
-        "interfaces": read_interfaces(root, run_ip),
-        "cgroup": {"version": 2 if os.path.exists(_path(root, "/sys/fs/cgroup/cgroup.controllers")) else 1},
-    }
+    topology = {"cpus": [], "numa_nodes": [], "isolated": [], "nohz_full": [], "memory_bytes": 0, "interfaces": [],
+                "cgroup": {"version": 2 if os.path.exists(_path(root, "/sys/fs/cgroup/cgroup.controllers")) else 1}}
+    if "cpu" in gather:
+        cmdline = _read(root, "/proc/cmdline", default="")
+        topology["cpus"] = read_cpus(root)
+        topology["numa_nodes"] = read_numa_nodes(root, [c["id"] for c in topology["cpus"]])
+        topology["isolated"] = parse_isolcpus(cmdline)
+        topology["nohz_full"] = parse_cmdline_cpulist(cmdline, "nohz_full")
+    if "memory" in gather:
+        topology["memory_bytes"] = read_meminfo_total(_read(root, "/proc/meminfo", default=""))
+    if "interfaces" in gather:
+        topology["interfaces"] = read_interfaces(root, run_ip)
+    return topology
 
 
 def read_cpus(root="/"):

@@ -1,0 +1,102 @@
+"""Host planning filters: CPU split, address plan, fleet conflicts, heap sizing, cpuset syntax.
+
+Thin wrappers over plugins/module_utils (pure, unit-tested); a PlanError becomes an AnsibleFilterError with the
+same message (field, bad value, fix). Each filter is documented in the ``<name>.yml`` file next to this one.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
+from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
+from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+
+
+def _plain(value):
+    """Ansible's tagged/lazy containers as plain Python data."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _guard(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PlanError as err:
+            raise AnsibleFilterError("mediaops.wcs.%s: %s" % (func.__name__, err))
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@_guard
+def cpu_plan(topology, count, reserved=None, allow_smt_split=False, isolated="exclude"):
+    return _cpu.plan_cpus(_plain(topology), count, reserved=_plain(reserved), allow_smt_split=allow_smt_split,
+                          isolated=isolated)
+
+
+@_guard
+def cpu_split(topology, count, reserved=None, allow_smt_split=False, isolated="exclude"):
+    return [plan["cpuset"] for plan in _cpu.plan_cpus(_plain(topology), count, reserved=_plain(reserved),
+                                                       allow_smt_split=allow_smt_split, isolated=isolated)]
+
+
+@_guard
+def cpu_reserved(topology, isolated="exclude"):
+    return _cpu.format_cpuset(_cpu.reserved_cpus(_plain(topology), isolated=isolated))
+
+
+@_guard
+def cpuset_format(ids):
+    return _cpu.format_cpuset(_cpu.parse_cpuset(_plain(ids), "cpuset_format input"))
+
+
+@_guard
+def cpuset_parse(text):
+    return _cpu.parse_cpuset(_plain(text), "cpuset_parse input")
+
+
+@_guard
+def address_plan(spec, count=None):
+    return _address.plan_addresses(_plain(spec), count)
+
+
+@_guard
+def fleet_conflicts(plans, key=None, hosts=None):
+    if key is not None:
+        if not isinstance(plans, Mapping):
+            raise PlanError("fleet_conflicts input", type(plans).__name__, "pipe hostvars (a mapping) when key is set")
+        names = list(hosts) if hosts is not None else list(plans)
+        plans = {h: plans[h].get(key) for h in names if h in plans and isinstance(plans[h], Mapping)}
+    return _address.fleet_conflicts(_plain(plans))
+
+
+@_guard
+def heap_plan(host, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g", host_reserve=None,
+              min_heap="512m"):
+    memory = host.get("memory_bytes") if isinstance(host, Mapping) else host
+    if isinstance(host, Mapping) and not memory:
+        raise PlanError("topology.memory_bytes", memory, "pass the wcs_host fact of mediaops.wcs.host_facts "
+                        "or the host's RAM in bytes")
+    return _heap.plan_heap(memory, count, share=share, heap=_plain(heap), overhead=overhead,
+                           min_overhead=min_overhead, host_reserve=host_reserve, min_heap=min_heap)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "cpu_split": cpu_split,
+            "cpu_plan": cpu_plan,
+            "cpu_reserved": cpu_reserved,
+            "cpuset_format": cpuset_format,
+            "cpuset_parse": cpuset_parse,
+            "address_plan": address_plan,
+            "fleet_conflicts": fleet_conflicts,
+            "heap_plan": heap_plan,
+        }
