@@ -49,7 +49,7 @@ base_hash=$( { sha256sum "$busybox" "$0"; cd "$here/rootfs" && find . -type f | 
 
 make_rootfs() { # dir variant version
   local root=$1 variant=$2 version=$3
-  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,conf} \
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root} \
     "$root"/usr/local/FlashphonerWebCallServer/{conf,logs,bin} "$root"/var/lib/wcs-emulator
   cp -a "$here/rootfs/." "$root/"
   cp "$busybox" "$root/bin/busybox"
