@@ -21,7 +21,12 @@
 #              pidfile /run/wcsmh-I/docker.pid, own managed containerd (under the exec-root), --bridge none,
 #              --iptables=false, its own config file; log /var/log/wcsmh-I-dockerd.log
 #   images     mediaops/wcs-emulator:{test,next,broken} loaded from the machine's engine (docker save | load)
-# Environment: WAIT_SECONDS (default 60) bounds each wait; SOURCE_DOCKER_HOST is where the images come from.
+#   python     /run/wcsmh-I/python: `ip netns exec wcsmh-I $MULTIHOST_PYTHON "$@"`, the host's
+#              ansible_python_interpreter. Modules then run inside the host's namespace with its own /sys, so
+#              host_facts sees wcsmhI-p as this host's interface (as on a real host). Ansible quotes the
+#              interpreter as one word, hence a wrapper file rather than "ip netns exec ... python" in the inventory.
+# Environment: WAIT_SECONDS (default 60) bounds each wait; SOURCE_DOCKER_HOST is where the images come from;
+# MULTIHOST_PYTHON is the Python the wrapper runs (default: python3 on PATH; Molecule passes ansible_playbook_python).
 set -euo pipefail
 
 WAIT_SECONDS=${WAIT_SECONDS:-60}
@@ -86,6 +91,19 @@ ensure_netns() {
   ip -n "$ns" addr replace "$(host_addr "$i")/28" dev "$p"
   ip addr replace "$(gateway "$i")/28" dev "$r"
   ip -n "$ns" route replace default via "$(gateway "$i")" dev "$p"
+}
+
+write_python_wrapper() {
+  local i=$1 py f
+  py=${MULTIHOST_PYTHON:-$(command -v python3)}
+  f="$(run_dir "$i")/python"
+  mkdir -p "$(run_dir "$i")"
+  local want; want=$(printf '#!/bin/sh\n# ansible_python_interpreter of wcs-mh-%s: modules run in netns %s with its own /sys\nexec ip netns exec %s %s "$@"\n' "$i" "$(ns_name "$i")" "$(ns_name "$i")" "$py")
+  if [ ! -f "$f" ] || [ "$(cat "$f")" != "$want" ]; then
+    say "interpreter wrapper $f -> $py in $(ns_name "$i")"
+    printf '%s\n' "$want" >"$f"
+    chmod 0755 "$f"
+  fi
 }
 
 start_engine() {
@@ -211,7 +229,7 @@ cmd=$1; n=$2
 
 case "$cmd" in
   up)
-    for i in $(seq 1 "$n"); do ensure_netns "$i"; start_engine "$i"; done
+    for i in $(seq 1 "$n"); do ensure_netns "$i"; write_python_wrapper "$i"; start_engine "$i"; done
     # Daemons start in parallel; wait for each, then load images.
     for i in $(seq 1 "$n"); do wait_engine "$i"; done
     for i in $(seq 1 "$n"); do load_images "$i"; done
@@ -231,7 +249,7 @@ case "$cmd" in
     stop_engine "$n"
     ;;
   start)
-    ensure_netns "$n"; start_engine "$n"; wait_engine "$n"; load_images "$n"; status_host "$n"
+    ensure_netns "$n"; write_python_wrapper "$n"; start_engine "$n"; wait_engine "$n"; load_images "$n"; status_host "$n"
     ;;
   *) usage ;;
 esac
