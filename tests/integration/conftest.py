@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -124,24 +125,33 @@ def ipvlan_support(docker_client, emulator_image):
 
 
 def run_module(module, args, check=False, diff=False, host="localhost", extra_env=None):
-    """Runs one module ad hoc through `ansible`, returns its result dict (json callback)."""
+    """Runs one module ad hoc through `ansible`, returns its result dict.
+
+    ansible-core has no `json` stdout callback of its own (that one lives in ansible.posix), so this runs the
+    default callback with JSON results at -vvv (the verbosity at which it keeps `diff` and `invocation`) and
+    decodes the host's `HOST | STATUS => {...}` block. `_stdout` is the whole -vvv text (for secret greps).
+    """
     if "." not in module:
         module = "mediaops.wcs." + module
-    cmd = ["ansible", host, "-i", "localhost,", "-c", "local", "-m", module, "-a", json.dumps(args)]
+    cmd = ["ansible", host, "-i", "%s," % host, "-c", "local", "-m", module, "-a", json.dumps(args), "-vvv"]
     if check:
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
     env = _env()
-    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
-    env["ANSIBLE_STDOUT_CALLBACK"] = "json"
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.default"
+    env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "json"
     env.update(extra_env or {})
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
+    marker = re.compile(r"^%s \| ([A-Z]+)(!?) => " % re.escape(host), re.M)
+    found = list(marker.finditer(proc.stdout))
     try:
-        out = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError("ansible printed no JSON (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
-    result = out["plays"][0]["tasks"][0]["hosts"][host]
+        result, _ = json.JSONDecoder().raw_decode(proc.stdout, found[-1].end())
+    except (IndexError, ValueError):
+        raise AssertionError("ansible printed no JSON result (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout,
+                                                                                  proc.stderr))
+    if found[-1].group(2):  # FAILED! / UNREACHABLE!: the callback drops the `failed` key it showed as text
+        result.setdefault("failed", True)
     result["_stdout"] = proc.stdout
     result["_stderr"] = proc.stderr
     return result
