@@ -76,6 +76,7 @@ for variant in test next broken; do
     echo "build.sh: $tag is current (emulator_version $version, hash $hash) on $engine"
     continue
   fi
+  old_id=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
   root=$work/$variant
   make_rootfs "$root" "$variant" "$version"
   # Deterministic tar: same inputs, same layer.
@@ -93,4 +94,10 @@ for variant in test next broken; do
     -m "wcs-emulator $variant $version" \
     "$work/$variant.tar" "$tag")
   echo "build.sh: built $tag (emulator_version $version, ${id#sha256:}) on $engine"
+  # The replaced image is now untagged: drop it unless a container still uses it (then docker refuses, fine).
+  if [ -n "$old_id" ] && [ "$old_id" != "$id" ]; then docker image rm "$old_id" >/dev/null 2>&1 || true; fi
+done
+# Untagged emulator images left by earlier builds (e.g. interrupted ones); in-use images are refused and kept.
+for old in $(docker images -q --filter dangling=true --filter label=io.mediaops.wcs-emulator.variant); do
+  docker image rm "$old" >/dev/null 2>&1 || true
 done
