@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The README's lab: `scripts/lab.sh up` / `scripts/lab.sh down` (make lab / make lab-down). Idempotent.
+#   up:   veth pair wcslab0 (host side, the network parent, 198.51.100.2/28) <-> wcslab0-up in netns wcslab-up
+#         (the upstream router, 198.51.100.1/28); builds the emulator image; runs
+#         `ansible-playbook mediaops.wcs.site -i inventories/lab`; prints each container, its address and cpuset.
+#   down: `ansible-playbook mediaops.wcs.teardown -i inventories/lab`, then removes the veth pair and the netns.
+# WCS_IMAGE=flashphoner/webcallserver:latest selects the real server instead of the emulator.
+# Extra arguments after up/down go to ansible-playbook (e.g. -e wcs_teardown_conf=true, -v).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=/dev/null
+source scripts/venv.sh
+
+PARENT=wcslab0
+PEER=wcslab0-up
+NETNS=wcslab-up
+HOST_CIDR=198.51.100.2/28
+ROUTER_CIDR=198.51.100.1/28
+INVENTORY=inventories/lab
+
+say() { printf 'lab: %s\n' "$*" >&2; }
+
+links_up() {
+  if ! ip netns list | grep -qw "$NETNS"; then
+    say "creating netns $NETNS (the upstream router)"
+    ip netns add "$NETNS"
+  fi
+  if ! ip link show "$PARENT" >/dev/null 2>&1; then
+    say "creating veth $PARENT <-> $PEER"
+    ip link add "$PARENT" type veth peer name "$PEER"
+    ip link set "$PEER" netns "$NETNS"
+  fi
+  ip addr replace "$HOST_CIDR" dev "$PARENT"
+  ip link set "$PARENT" up
+  ip -n "$NETNS" addr replace "$ROUTER_CIDR" dev "$PEER"
+  ip -n "$NETNS" link set "$PEER" up
+  ip -n "$NETNS" link set lo up
+}
+
+links_down() {
+  if ip link show "$PARENT" >/dev/null 2>&1; then
+    say "removing veth $PARENT"
+    ip link del "$PARENT"
+  fi
+  if ip netns list | grep -qw "$NETNS"; then
+    say "removing netns $NETNS"
+    ip netns del "$NETNS"
+  fi
+}
+
+show() {
+  local names
+  names=$(docker ps -a --format '{{.Names}}' | grep '^wcs-lab-' | sort || true)
+  if [ -z "$names" ]; then
+    say "no lab containers"
+    return 0
+  fi
+  printf '%-12s %-10s %-16s %-8s %s\n' NAME STATE ADDRESS CPUSET IMAGE
+  for n in $names; do
+    docker inspect "$n" --format \
+      '{{.Name}} {{.State.Status}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}} {{.HostConfig.CpusetCpus}} {{.Config.Image}}' |
+      awk '{sub("^/", "", $1); printf "%-12s %-10s %-16s %-8s %s\n", $1, $2, $3, $4, $5}'
+  done
+}
+
+cmd=${1:-up}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  up)
+    scripts/ensure-docker.sh
+    links_up
+    tests/emulator/build.sh
+    extra=()
+    [ -n "${WCS_IMAGE:-}" ] && extra+=(-e "wcs_image=$WCS_IMAGE")
+    ansible-playbook mediaops.wcs.site -i "$INVENTORY" "${extra[@]}" "$@"
+    show
+    ;;
+  down)
+    if docker info >/dev/null 2>&1; then
+      ansible-playbook mediaops.wcs.teardown -i "$INVENTORY" "$@"
+    fi
+    links_down
+    ;;
+  status)
+    show
+    ;;
+  *)
+    echo "usage: $0 up|down|status [ansible-playbook args]" >&2
+    exit 2
+    ;;
+esac
