@@ -221,6 +221,22 @@ def place(method, found, find_error, pid=None, cpuset=None):
     return placement
 
 
+def isolation_kind(cpuset, quota_cpus, online):
+    """``pinned`` (own CPUs, fewer than the host's), ``quota`` (CFS quota), ``pinned+quota``, or ``shared``."""
+    pinned = bool(cpuset) and set(cgroups.parse_cpu_list(cpuset)) < set(cgroups.parse_cpu_list(online or ""))
+    if pinned and quota_cpus:
+        return "pinned+quota"
+    return "pinned" if pinned else ("quota" if quota_cpus else "shared")
+
+
+def _online_cpus():
+    try:
+        with open("/sys/devices/system/cpu/online") as f:
+            return f.read().strip()
+    except OSError:
+        return cgroups.format_cpu_list(range(os.cpu_count() or 1))
+
+
 def _observed():
     """Where the child actually ran: its affinity and cgroups, seen from inside (for checks and honesty)."""
     seen = {"affinity": cgroups.format_cpu_list(os.sched_getaffinity(0))}
@@ -246,6 +262,11 @@ def _child(write_fd, target, period_ms, work_ms, duration, with_cdf):
         gc.disable()  # a GC pause would be the probe's jitter, not the scheduler's
         placement = place(target.get("method", "auto"), target.get("found"), target.get("find_error"),
                           pid=target.get("pid"), cpuset=target.get("cpuset"))
+        placement["host_cpus"] = _online_cpus()
+        # judged from where the child really is now (its affinity), not from what was asked
+        placement["isolation"] = isolation_kind(
+            cgroups.format_cpu_list(os.sched_getaffinity(0)),
+            placement.get("quota_cpus") if placement.get("quota_applied") else None, placement["host_cpus"])
         placement["observed_start"] = _observed()
         pacing_loop(period_ns, work_ns, ticks, out=lateness)
         placement["observed_end"] = _observed()

@@ -153,3 +153,10 @@ def test_affinity_method_pins_the_child_only():
 def test_cgroup_method_without_a_cgroup_reports_the_error():
     r = tp.run_probes([{"name": "x", "pid": 2 ** 22 + 7, "method": "cgroup"}], 5, 0.5, 0.1)["x"]
     assert "cannot join the container's cgroup" in r["error"] and "is the container running" in r["error"]
+
+
+@pytest.mark.parametrize("cpuset, quota, online, kind", [
+    ("1", None, "0-1", "pinned"), ("0-1", None, "0-1", "shared"), ("0-1", 1.0, "0-1", "quota"),
+    ("2-9", 4.0, "0-39", "pinned+quota"), (None, None, "0-3", "shared")])
+def test_isolation_kind(cpuset, quota, online, kind):
+    assert tp.isolation_kind(cpuset, quota, online) == kind
