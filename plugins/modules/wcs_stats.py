@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wcs_stats
+short_description: Read a WCS statistics page and stream list
+description:
+  - Reads the Web Call Server statistics page (C(GET /?action=stat) on port 8081) and returns it parsed, numbers
+    as numbers and booleans as booleans, plus optionally the stream list of the REST API
+    (C(POST /rest-api/stream/find_all) with C({}), falling back to GET).
+  - With O(container) the request is made from inside that container's network namespace (the host cannot reach
+    its own ipvlan/macvlan containers through the parent); this needs root on the Docker host and a local engine.
+    With O(url) it is made directly, e.g. through a host-side shim interface or from another host.
+  - A page that does not answer is not an error; RV(up) is V(false) and RV(msg) says why. A container that does
+    not exist is an error.
+  - Changes nothing; safe in check mode.
+version_added: 1.0.0
+author:
+  - mediaops engineering (@mediaops)
+extends_documentation_fragment:
+  - mediaops.wcs.docker
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  container:
+    description:
+      - Name or id of the WCS container to ask from inside its network namespace.
+      - Exactly one of O(container) and O(url) is required.
+    type: str
+  url:
+    description:
+      - Base URL of the WCS HTTP port, e.g. V(http://203.0.113.4:8081). The path is ignored and O(port) is not used.
+    type: str
+  port:
+    description:
+      - WCS HTTP port inside the container (with O(container)).
+    type: int
+    default: 8081
+  timeout:
+    description:
+      - Seconds to wait for the page (and separately for the stream list); also the engine call timeout.
+    type: int
+    default: 5
+  streams:
+    description:
+      - Also fetch the stream list. A 404 or an empty answer means no streams.
+    type: bool
+    default: false
+notes:
+  - The connection options other than O(timeout) only matter with O(container).
+seealso:
+  - module: mediaops.wcs.wcs_containers
+"""
+
+EXAMPLES = r"""
+- name: Health gate from inside the container's namespace
+  mediaops.wcs.wcs_stats:
+    container: wcs-1
+  register: wcs1
+  until: wcs1.up
+  retries: 30
+  delay: 2
+
+- name: Drain check
+  mediaops.wcs.wcs_stats:
+    container: wcs-1
+    streams: true
+  register: wcs1
+  until: wcs1.stream_count == 0
+  retries: 60
+  delay: 5
+
+- name: Through a shim interface or from the monitoring host
+  mediaops.wcs.wcs_stats:
+    url: http://203.0.113.4:8081
+"""
+
+RETURN = r"""
+up:
+  description: Whether the statistics page answered with HTTP 200.
+  returned: always
+  type: bool
+  sample: true
+msg:
+  description: Why the page is not up.
+  returned: when up is false
+  type: str
+stats:
+  description: Every C(key=value) of the page in one flat dict (a key in a later section wins).
+  returned: always
+  type: dict
+  sample: {connections: 12, streams_webrtc_in: 3, degraded_streams: 0, config_zgc: true}
+sections:
+  description: The page by section, the header word lower-cased (C(connection), C(stream), C(system), ...).
+  returned: always
+  type: dict
+  sample: {connection: {connections: 12}, stream: {streams_webrtc_in: 3}}
+streams:
+  description: The REST API's stream list (C(find_all)); empty when O(streams=false), on a 404 or on no streams.
+  returned: always
+  type: list
+  elements: dict
+stream_count:
+  description:
+    - Number of streams. With O(streams=true) and a REST answer, the length of RV(streams); otherwise the sum of
+      the page's C(streams_<type>_in) and C(streams_<type>_out) counters.
+  returned: always
+  type: int
+  sample: 5
+degraded_streams:
+  description: The page's C(degraded_streams) figure (0 when the page has none).
+  returned: always
+  type: int
+  sample: 0
+"""
+
+import json
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
+    APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
+from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
+from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import (
+    parse_stat_page, stream_count_from_stats)
+
+STAT_PATH = "/?action=stat"
+FIND_ALL_PATH = "/rest-api/stream/find_all"
+
+
+def argument_spec():
+    spec = docker_argument_spec(
+        container=dict(type="str"),
+        url=dict(type="str"),
+        port=dict(type="int", default=8081),
+        streams=dict(type="bool", default=False),
+    )
+    spec["timeout"] = dict(type="int", default=5)
+    return spec
+
+
+def _target(module):
+    """(host, port, pid or None) to ask; pid None means direct."""
+    p = module.params
+    if p["url"]:
+        parts = urlsplit(p["url"] if "://" in p["url"] else "http://" + p["url"])
+        if parts.scheme != "http" or not parts.hostname:
+            module.fail_json(msg="url: %r is not an http:// URL with a host. Fix: e.g. http://203.0.113.4:8081"
+                                 % p["url"])
+        return parts.hostname, parts.port or 80, None
+    if not engine_is_local(p):
+        module.fail_json(msg="container: asking from inside a container's namespace needs the engine on this host "
+                             "(docker_host=%s is remote). Fix: run the task on the Docker host, or use url."
+                             % p["docker_host"])
+    client = get_client(module)
+    try:
+        info = client.inspect_container(p["container"])
+    except NotFound:
+        module.fail_json(msg="container: %r does not exist on the engine at %s. Fix: name a running WCS container."
+                             % (p["container"], p["docker_host"]))
+    except APIError as exc:
+        engine_error(module, exc, "inspect container %s" % p["container"])
+    finally:
+        client.close()
+    state = info.get("State") or {}
+    if not state.get("Running") or not state.get("Pid"):
+        return None, None, "container %s is not running (status %s)" % (p["container"], state.get("Status"))
+    return "127.0.0.1", p["port"], state["Pid"]
+
+
+def fetch_streams(host, port, pid, timeout):
+    """The stream list: POST find_all with {}, else GET; 404 or an empty answer -> []."""
+    for method, body in (("POST", {}), ("GET", None)):
+        resp = request(method, FIND_ALL_PATH, port, host=host, pid=pid, body=body, timeout=timeout)
+        if resp["status"] == 404:
+            return []
+        if resp["status"] == 405 and method == "POST":
+            continue
+        if resp["status"] != 200:
+            raise NetnsHTTPError("%s %s answered HTTP %s" % (method, FIND_ALL_PATH, resp["status"]))
+        text = resp["body"].strip()
+        if not text:
+            return []
+        data = json.loads(text)
+        return data if isinstance(data, list) else []
+    return []
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        required_one_of=[("container", "url")],
+        mutually_exclusive=[("container", "url")],
+        supports_check_mode=True,
+    )
+    result = dict(changed=False, up=False, stats={}, sections={}, streams=[], stream_count=0, degraded_streams=0)
+    host, port, pid = _target(module)
+    if host is None:
+        module.exit_json(msg=pid, **result)
+    timeout = module.params["timeout"]
+    try:
+        resp = request("GET", STAT_PATH, port, host=host, pid=pid, timeout=timeout)
+    except NetnsHTTPError as exc:
+        module.exit_json(msg="statistics page did not answer: %s" % exc, **result)
+    if resp["status"] != 200:
+        module.exit_json(msg="statistics page answered HTTP %s %s" % (resp["status"], resp["reason"]), **result)
+    stats, sections = parse_stat_page(resp["body"])
+    result.update(up=True, stats=stats, sections=sections, stream_count=stream_count_from_stats(stats))
+    degraded = stats.get("degraded_streams", 0)
+    result["degraded_streams"] = degraded if isinstance(degraded, int) and not isinstance(degraded, bool) else 0
+    if module.params["streams"]:
+        try:
+            streams = fetch_streams(host, port, pid, timeout)
+        except (NetnsHTTPError, ValueError) as exc:
+            module.fail_json(msg="stream list (%s) failed: %s" % (FIND_ALL_PATH, exc), **result)
+        result.update(streams=streams, stream_count=len(streams))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
