@@ -1,0 +1,155 @@
+"""WCS exporter logic without an engine: the key table, label mapping, CPU groups, the exposition text."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+# The 2 CPUs are shared with other helpers' runs: generation can be slow, that is not what these tests check.
+RELAXED = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[3]
+spec = importlib.util.spec_from_file_location("wcs_exporter", ROOT / "roles/monitoring/files/wcs_exporter.py")
+wcs_exporter = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(wcs_exporter)
+
+PAGE = """\
+-----Connection Stats-----
+connections=5
+connections_rtmfp=0
+connections_websocket=5
+-----Stream Stats-----
+streams_webrtc_in=3
+streams_webrtc_out=2
+streams_rtmp_out=1
+degraded_streams=1
+degraded_streams_percent=16.67
+-----Core Stats-----
+core_java_heap_used=77594624
+core_gc_pause_ms_last=8
+core_gc_pause_ms_max=35
+-----System Stats-----
+network_speed_mbit=10000
+-----Config Stats-----
+config_zgc=false
+emulator_version=1.0.0
+"""
+
+
+def test_every_metric_keeps_one_label_set_and_a_wcs_prefix():
+    helps = wcs_exporter.metric_help()
+    assert all(name.startswith("wcs_") for name in helps)
+    for key, (metric, extra, scale, text) in wcs_exporter.STAT_METRICS.items():
+        assert not set(extra) & set(wcs_exporter.LABELS), key
+        assert scale > 0 and text
+
+
+def test_metric_help_refuses_a_metric_with_two_label_sets(monkeypatch):
+    table = dict(wcs_exporter.STAT_METRICS)
+    table["x_1"] = ("wcs_connections", {"transport": "x"}, 1, "clash")
+    monkeypatch.setattr(wcs_exporter, "STAT_METRICS", table)
+    with pytest.raises(ValueError, match="wcs_connections"):
+        wcs_exporter.metric_help()
+
+
+def test_samples_from_a_page_use_the_table_and_scale_units():
+    stats, _ = wcs_exporter.stat_page.parse_stat_page(PAGE)
+    samples = {(m, tuple(sorted(e.items()))): v for m, e, v in wcs_exporter.stat_samples(stats)}
+    assert samples[("wcs_streams", (("direction", "in"), ("type", "webrtc")))] == 3
+    assert samples[("wcs_streams", (("direction", "out"), ("type", "rtmp")))] == 1
+    assert samples[("wcs_connections_by_transport", (("transport", "websocket"),))] == 5
+    assert samples[("wcs_degraded_streams_percent", ())] == pytest.approx(16.67)
+    assert samples[("wcs_gc_pause_max_seconds", ())] == pytest.approx(0.035)
+    assert samples[("wcs_network_speed_bits_per_second", ())] == pytest.approx(1e10)
+    # strings, booleans and unknown keys make no sample
+    assert not any(m.startswith("wcs_config") for m, _e in samples)
+    assert ("wcs_heap_max_bytes", ()) not in samples
+
+
+@RELAXED
+@given(st.dictionaries(st.sampled_from(sorted(wcs_exporter.STAT_METRICS)),
+                       st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False),
+                                 st.booleans(), st.text(max_size=5))))
+def test_only_numbers_become_samples(stats):
+    samples = wcs_exporter.stat_samples(stats)
+    numeric = [k for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    assert len(samples) == len(numeric)
+
+
+@RELAXED
+@given(st.sets(st.integers(0, 255), max_size=40))
+def test_cpuset_ids_round_trip_through_ranges(ids):
+    ordered = sorted(ids)
+    parts, run = [], []
+    for cpu in ordered:
+        if run and cpu != run[-1] + 1:
+            parts.append(run)
+            run = []
+        run.append(cpu)
+    if run:
+        parts.append(run)
+    text = ",".join(str(r[0]) if len(r) == 1 else "%d-%d" % (r[0], r[-1]) for r in parts)
+    assert wcs_exporter.cpuset_ids(text) == ordered
+
+
+def test_cpuset_ids_rejects_garbage():
+    with pytest.raises(ValueError):
+        wcs_exporter.cpuset_ids("1-x")
+
+
+def test_cpu_groups_name_every_owner_once_per_cpu():
+    groups = wcs_exporter.cpu_groups({"wcs-1": "1-3", "wcs-2": "3-4"}, "0")
+    assert groups == {0: ["host-reserved"], 1: ["wcs-1"], 2: ["wcs-1"], 3: ["wcs-1", "wcs-2"], 4: ["wcs-2"]}
+
+
+class FakeEngine:
+    """Stands in for the engine's two read calls (the real engine is used in tests/integration/monitoring)."""
+
+    def __init__(self, running):
+        self.running = running
+
+    def managed_names(self):
+        return sorted(self.running)
+
+    def inspect(self, name):
+        if name not in self.running:
+            return None
+        return {"State": {"Running": True, "Pid": 4242}, "HostConfig": {"CpusetCpus": self.running[name]}}
+
+
+def test_collector_labels_and_down_containers(tmp_path, monkeypatch):
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"host": "h1", "reserved_cpus": "0", "port": 8081, "containers": [
+        {"name": "wcs-1", "cpuset": "1", "ipv4_address": "198.51.100.5"},
+        {"name": "wcs-2", "cpuset": "2", "ipv4_address": "198.51.100.6"}]}))
+    pages = {4242: PAGE}
+
+    def fake_fetch(port, timeout, pid=None, address="127.0.0.1"):
+        assert port == 8081
+        return pages[pid]
+
+    monkeypatch.setattr(wcs_exporter, "fetch_page", fake_fetch)
+    # wcs-1 runs; wcs-2 is planned but not running; wcs-3 runs with the label but is not in the plan
+    exporter = wcs_exporter.Exporter("h1", targets_file=str(targets), engine=FakeEngine({"wcs-1": "1", "wcs-3": "3"}))
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(wcs_exporter.ContainerCollector(exporter))
+    registry.register(wcs_exporter.HostCollector(exporter))
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    up = {s.labels["container"]: (s.labels["cpuset"], s.labels["host"], s.value) for s in families["wcs_up"].samples}
+    assert up == {"wcs-1": ("1", "h1", 1), "wcs-2": ("2", "h1", 0), "wcs-3": ("3", "h1", 1)}
+    streams = [s for s in families["wcs_streams"].samples if s.labels["container"] == "wcs-1"]
+    assert {(s.labels["type"], s.labels["direction"], s.value) for s in streams} >= {("webrtc", "in", 3)}
+    groups = {(s.labels["cpu"], s.labels["group"]) for s in families["wcs_cpu_group"].samples}
+    assert groups == {("0", "host-reserved"), ("1", "wcs-1"), ("2", "wcs-2"), ("3", "wcs-3")}
+
+
+def test_a_bad_targets_file_names_the_entry(tmp_path):
+    bad = tmp_path / "t.json"
+    bad.write_text(json.dumps({"containers": [{"cpuset": "1"}]}))
+    with pytest.raises(ValueError, match=r"containers\[0\] needs a name"):
+        wcs_exporter.load_targets(str(bad))
