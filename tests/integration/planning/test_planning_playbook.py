@@ -1,0 +1,82 @@
+"""host_facts and the planning filters from a real ansible-playbook run (no engine needed)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import parse_cpuset
+from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE.parents[1] / "fixtures" / "topology"
+CLEAN = {"wcst-plan-a": "203.0.113.0/29", "wcst-plan-b": "203.0.113.8/29"}
+
+
+def results(stdout):
+    """[(host, status, result)] from the minimal callback with JSON result format ("host | STATUS => {...}")."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r"^(\S+) \| ([A-Z]+)!? => ", stdout, re.MULTILINE):
+        result, _ = decoder.raw_decode(stdout, match.end())
+        found.append((match.group(1), match.group(2), result))
+    return found
+
+
+def plans(stdout):
+    """The 'Report' task's dicts, by host order."""
+    return [json.loads(r["msg"][len("PLAN "):]) for _, _, r in sorted(results(stdout), key=lambda x: x[0])
+            if str(r.get("msg", "")).startswith("PLAN ")]
+
+
+@pytest.fixture
+def run(playbook):
+    """run(blocks, check=False, **extra_vars) -> CompletedProcess of planning.yml (conftest's run_playbook)."""
+    def go(blocks, check=False, **extra):
+        return playbook(HERE / "planning.yml", inventory=HERE / "inventory.yml", check=check,
+                        extra_vars=dict({"fixtures": str(FIXTURES), "wcs_blocks": blocks}, **extra),
+                        extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal",
+                                   "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+    return go
+
+
+def test_filters_work_from_a_playbook(run):
+    proc = run(CLEAN)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = plans(proc.stdout)
+    assert len(found) == 2
+    live = read_topology("/")
+    cores = {tuple(c["siblings"]) for c in live["cpus"]}
+    for plan in found:
+        assert plan["fleet"] == []
+        assert len(plan["live_split"]) == len(cores)  # one container per core of this machine
+        assert sorted(c for s in plan["live_split"] for c in parse_cpuset(s)) == [c["id"] for c in live["cpus"]]
+        assert re.match(r"^\d+[gm]$", plan["live_heap"])
+    assert sorted(p["containers"][0] for p in found) == ["203.0.113.12", "203.0.113.4"]
+    assert not [r for _, status, r in results(proc.stdout) if status != "SUCCESS" or r.get("changed")]
+
+
+def test_host_facts_in_check_mode(run):
+    proc = run(CLEAN, check=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(plans(proc.stdout)) == 2
+
+
+def test_fleet_conflict_is_reported(run):
+    proc = run({"wcst-plan-a": "203.0.113.0/29", "wcst-plan-b": "203.0.113.0/29"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fleet = plans(proc.stdout)[0]["fleet"]
+    assert len(fleet) == 4
+    assert any(m.startswith("203.0.113.4 is planned 2 times") for m in fleet)
+
+
+def test_plan_error_reaches_the_operator(run):
+    proc = run(CLEAN, trigger_error=True)
+    assert proc.returncode != 0
+    failed = [r for _, status, r in results(proc.stdout) if status == "FAILED"]
+    assert len(failed) == 2
+    for result in failed:
+        assert "mediaops.wcs.cpu_split: count: 2 is wrong: only 1 free cores" in result["msg"]
+        assert "reserved=[]" in result["msg"]
