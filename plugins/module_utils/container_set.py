@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Engine side of wcs_containers: reconcile the whole set of managed WCS containers of one engine.
+
+Round trips are counted on purpose: a no-op converge is one container list (filtered by the managed label),
+one image list, and one inspect per container. Creates, removals, pulls and waits only happen when needed.
+The pure decisions (spec, validation, differences) live in container_spec.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
+    CONF_MOUNT, CPUSET_LABEL, MANAGED_LABEL, SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
+    public_view)
+from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import APIError, NotFound, docker
+from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
+
+STAT_PATH = "/?action=stat"
+WCS_HTTP_PORT = 8081
+LOG_TAIL = 20
+
+
+class EngineFailure(Exception):
+    """A failure the module reports as its message (already says what and how to fix)."""
+
+
+def _name(entry):
+    return (entry.get("Names") or ["/"])[0].lstrip("/")
+
+
+def managed_containers(client):
+    """{name: list entry} of every managed WCS container on the engine (one list call)."""
+    entries = client.containers(all=True, filters={"label": "%s=true" % MANAGED_LABEL})
+    return {_name(e): e for e in entries}
+
+
+def local_images(client):
+    """{normalised tag: image id} of the engine's images (one list call)."""
+    found = {}
+    for image in client.images():
+        for tag in image.get("RepoTags") or []:
+            if tag != "<none>:<none>":
+                found[normalise_image(tag)] = image["Id"]
+        for digest in image.get("RepoDigests") or []:
+            found[normalise_image(digest)] = image["Id"]
+    return found
+
+
+def ensure_images(client, desired, check_mode):
+    """Resolves every wanted image to a local id, pulling per the `pull` option. Returns ({name: id}, pulled)."""
+    wanted = {}
+    for d in desired:
+        if d["spec"] is not None:
+            wanted.setdefault(d["spec"]["image"], set()).add(d["pull"])
+    if not wanted:
+        return {}, []
+    have = local_images(client)
+    pulled = []
+    for image, modes in sorted(wanted.items()):
+        if "always" in modes or ("missing" in modes and image not in have):
+            if check_mode:
+                pulled.append(image)
+                continue
+            repo, _, tag = image.rpartition(":") if "@" not in image else (image, "", None)
+            try:
+                client.pull(repo, tag=tag or None)
+                have[image] = client.inspect_image(image)["Id"]
+            except APIError as exc:
+                raise EngineFailure("image: pulling %s failed: %s. Fix: check the name and the registry, or "
+                                    "load the image on the engine and use pull=never."
+                                    % (image, getattr(exc, "explanation", exc)))
+            pulled.append(image)
+        elif image not in have:
+            users = sorted(d["name"] for d in desired if d["spec"] and d["spec"]["image"] == image)
+            raise EngineFailure("image: %s is not on the engine and pull=never (containers %s). Fix: load the "
+                                "image (docker load / docker import) or set pull=missing."
+                                % (image, ", ".join(users)))
+    return have, pulled
+
+
+def _host_config(client, d):
+    spec = d["spec"]
+    kwargs = dict(
+        restart_policy={"Name": spec["restart_policy"]} if spec["restart_policy"] != "no" else None,
+        network_mode=spec["network"] or None,
+    )
+    if spec["cpuset"]:
+        kwargs["cpuset_cpus"] = spec["cpuset"]
+    if spec["cpuset_mems"]:
+        kwargs["cpuset_mems"] = spec["cpuset_mems"]
+    if spec["memory"]:
+        kwargs["mem_limit"] = spec["memory"]
+    if spec["ulimits"]:
+        kwargs["ulimits"] = [docker.types.Ulimit(name=u["name"], soft=u["soft"], hard=u["hard"])
+                             for u in spec["ulimits"]]
+    if spec["conf_dir"]:
+        kwargs["binds"] = {spec["conf_dir"]: {"bind": CONF_MOUNT, "mode": "ro"}}
+    return client.create_host_config(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def create(client, d):
+    spec = d["spec"]
+    networking = None
+    if spec["network"]:
+        endpoint = client.create_endpoint_config(ipv4_address=spec["ipv4_address"]) if spec["ipv4_address"] \
+            else client.create_endpoint_config()
+        networking = client.create_networking_config({spec["network"]: endpoint})
+    try:
+        created = client.create_container(
+            spec["image"], name=d["name"], environment=environment_for(d), labels=labels_for(d),
+            host_config=_host_config(client, d), networking_config=networking, detach=True)
+    except APIError as exc:
+        raise EngineFailure("%s: the engine refused to create it: %s" % (d["name"], _explain(exc)))
+    return created["Id"]
+
+
+def _explain(exc):
+    return str(getattr(exc, "explanation", None) or exc)
+
+
+def start(client, d, cid):
+    try:
+        client.start(cid)
+    except APIError as exc:
+        text = _explain(exc)
+        if "rlimit" in text:
+            raise EngineFailure(
+                "%s: ulimits %s could not be applied (%s). Fix: keep each hard limit at or below the Docker "
+                "daemon's own (see 'Max open files' in /proc/$(pidof dockerd)/limits; 20000 on some hosts)."
+                % (d["name"], d["spec"]["ulimits"], text))
+        raise EngineFailure("%s: the engine could not start it: %s" % (d["name"], text))
+
+
+def remove(client, name, cid):
+    try:
+        client.remove_container(cid, force=True)
+    except NotFound:
+        pass
+    except APIError as exc:
+        raise EngineFailure("%s: the engine could not remove it: %s" % (name, _explain(exc)))
+
+
+def logs_tail(client, cid, lines=LOG_TAIL):
+    try:
+        return client.logs(cid, stdout=True, stderr=True, tail=lines).decode("utf-8", "replace").rstrip()
+    except APIError as exc:
+        return "(no logs: %s)" % _explain(exc)
+
+
+def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
+    """Polls the statistics page from inside the container's namespace until it answers 200.
+    Fails with the log tail when the container exits (or restarts) meanwhile or time runs out."""
+    deadline = time.monotonic() + timeout
+    last = "not asked yet"
+    pid = None
+    restarts = None
+    while True:
+        info = client.inspect_container(cid)
+        state = info.get("State") or {}
+        if restarts is None:
+            restarts = info.get("RestartCount", 0)
+        if not state.get("Running") or state.get("Restarting") or info.get("RestartCount", 0) != restarts:
+            raise EngineFailure("%s exited while waiting for its statistics page (status %s, exit code %s). "
+                                "Last log lines:\n%s" % (name, state.get("Status"), state.get("ExitCode"),
+                                                          logs_tail(client, cid)))
+        pid = state.get("Pid")
+        try:
+            resp = request("GET", STAT_PATH, port, pid=pid, timeout=2)
+            if resp["status"] == 200:
+                return
+            last = "HTTP %s" % resp["status"]
+        except NetnsHTTPError as exc:
+            last = str(exc)
+        if time.monotonic() >= deadline:
+            raise EngineFailure("%s: the statistics page on %d did not answer within wait_timeout=%ss (last: %s). "
+                                "Fix: check the container's configuration, or raise wait_timeout. Last log "
+                                "lines:\n%s" % (name, port, timeout, last, logs_tail(client, cid)))
+        time.sleep(0.5)
+
+
+def conf_dir_problems(desired):
+    """Local engine: a conf_dir that is not a directory here would be created empty by Docker."""
+    for i, d in enumerate(desired):
+        spec = d["spec"]
+        if spec and spec["conf_dir"] and not os.path.isdir(spec["conf_dir"]):
+            return ("containers[%d].conf_dir: %r is not a directory on the Docker host (Docker would mount an "
+                    "empty one). Fix: render the property files there first (mediaops.wcs.wcs_properties)."
+                    % (i, spec["conf_dir"]))
+    return None
+
+
+def plan(client, desired, managed, images, purge):
+    """Decides every action (no change yet). Returns a list of step dicts in the input order, then purges."""
+    steps = []
+    for d in desired:
+        entry = managed.get(d["name"])
+        step = {"desired": d, "name": d["name"], "id": entry["Id"] if entry else None, "inspect": None,
+                "changes": [], "action": "unchanged"}
+        if entry:
+            step["inspect"] = client.inspect_container(entry["Id"])
+        elif d["state"] != "absent":
+            try:
+                other = client.inspect_container(d["name"])
+            except NotFound:
+                other = None
+            if other is not None:
+                raise EngineFailure("containers: %s exists but is not managed by mediaops.wcs (no %s label). "
+                                    "Fix: remove or rename it, or pick another name." % (d["name"], MANAGED_LABEL))
+        inspect = step["inspect"]
+        if d["state"] == "absent":
+            step["action"] = "removed" if inspect else "unchanged"
+        elif inspect is None:
+            step["action"] = "created"
+            step["changes"] = ["container"]
+        else:
+            step["changes"] = differences(d, inspect, images.get(d["spec"]["image"]))
+            running = (inspect.get("State") or {}).get("Running", False)
+            if step["changes"]:
+                step["action"] = "recreated"
+            elif d["state"] == "started" and not running:
+                step["action"] = "started"
+            elif d["state"] == "started" and d["restart"]:
+                step["action"] = "restarted"
+            elif d["state"] == "stopped" and running:
+                step["action"] = "stopped"
+        steps.append(step)
+    if purge:
+        wanted = {d["name"] for d in desired}
+        for name, entry in sorted(managed.items()):
+            if name not in wanted:
+                steps.append({"desired": None, "name": name, "id": entry["Id"], "inspect": None, "changes": [],
+                              "action": "removed"})
+    return steps
+
+
+def execute(client, steps):
+    """Applies the plan: removals first (frees names, addresses and CPUs), then creates, then state changes."""
+    for step in steps:
+        if step["action"] in ("removed", "recreated"):
+            remove(client, step["name"], step["id"])
+    for step in steps:
+        d = step["desired"]
+        if step["action"] in ("created", "recreated"):
+            step["id"] = create(client, d)
+            if d["state"] == "started":
+                start(client, d, step["id"])
+        elif step["action"] == "started":
+            start(client, d, step["id"])
+        elif step["action"] == "restarted":
+            try:
+                client.restart(step["id"], timeout=10)
+            except APIError as exc:
+                raise EngineFailure("%s: restart failed: %s" % (step["name"], _explain(exc)))
+        elif step["action"] == "stopped":
+            try:
+                client.stop(step["id"], timeout=10)
+            except APIError as exc:
+                raise EngineFailure("%s: stop failed: %s" % (step["name"], _explain(exc)))
+
+
+def result_of(step, check_mode):
+    """The per-container entry of the module's `containers` return value (no secrets)."""
+    d = step["desired"]
+    spec = d["spec"] if d and d["spec"] else None
+    inspect = step["inspect"] or {}
+    if spec is None:
+        state = "absent"
+    elif d["state"] == "stopped":
+        state = "stopped"
+    else:
+        state = "running"
+    return {
+        "name": step["name"],
+        "id": step["id"] if step["action"] not in ("removed",) or check_mode else None,
+        "image": spec["image"] if spec else (inspect.get("Config") or {}).get("Image"),
+        "cpuset": spec["cpuset"] if spec else None,
+        "cpuset_mems": spec["cpuset_mems"] if spec else None,
+        "ipv4_address": spec["ipv4_address"] if spec else None,
+        "state": state,
+        "action": step["action"],
+        "changes": step["changes"],
+    }
+
+
+def diff_of(step):
+    """before/after of one container for diff mode; secrets only as (changed)/(unchanged)."""
+    d = step["desired"]
+    inspect = step["inspect"]
+    secret_changes = [c for c in step["changes"] if c in SECRETS]
+    if step["action"] == "created":  # from nothing to set
+        secret_changes = list(d["secrets"])
+    before = {}
+    if inspect:
+        before = actual_container(inspect, d["spec"] if d and d["spec"] else {})
+        before = public_view(before, secret_changes, [f for f in SECRETS if d and f in d["secrets"]])
+        before["state"] = (inspect.get("State") or {}).get("Status")
+    after = {}
+    if d and d["spec"]:
+        after = public_view(d["spec"], secret_changes, list(d["secrets"]))
+        after["state"] = "running" if d["state"] == "started" else "exited"
+    return before, after
+
+
+def cpuset_label(entry):
+    return (entry.get("Labels") or {}).get(CPUSET_LABEL) or ""
