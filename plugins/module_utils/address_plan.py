@@ -106,7 +106,8 @@ def plan_addresses(spec, count=None):
             raise PlanError("ip_range", spec["ip_range"], "write the range by its network address: '%s'"
                             % ip_range.cidr, why="host bits are set")
         if ip_range not in net:
-            raise PlanError("ip_range", spec["ip_range"], "pick a range inside %s, e.g. '%s/32'" % (net.cidr, first + 3),
+            raise PlanError("ip_range", spec["ip_range"],
+                            "pick a range inside %s, e.g. '%s/32'" % (net.cidr, first + 3),
                             why="it is not inside the subnet")
         for name, addr in (("gateway", gateway), ("host_address", host)):
             if addr in ip_range:

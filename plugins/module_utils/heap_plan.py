@@ -8,11 +8,13 @@ containers on one host that half is split between them (the article's 25% each f
   reliably with less).
 * Container memory limit = heap + off-heap room, room = max(``overhead`` x heap, ``min_overhead``) (for heaps
   under 2 GiB the floor is half the heap), rounded up to 256 MiB. The room is for what the JVM holds outside the
-  heap: direct byte buffers of the media path (RTP/SRTP and WebSocket I/O), metaspace and code cache, thread stacks of a few hundred media threads, GC structures
-  (ZGC's are sizeable) and glibc malloc arenas (run WCS with ``MALLOC_ARENA_MAX=4`` so the arenas stay bounded).
-  A limit equal to the heap would get the container OOM-killed under load.
+  heap: direct byte buffers of the media path (RTP/SRTP and WebSocket I/O), metaspace and code cache, thread
+  stacks of a few hundred media threads, GC structures (ZGC's are sizeable) and glibc malloc arenas (run WCS
+  with ``MALLOC_ARENA_MAX=4`` so the arenas stay bounded). A limit equal to the heap would get the container
+  OOM-killed under load.
 * The sum of the limits must fit in RAM minus a host reserve (default 5% of RAM, at least 1 GiB or a quarter of
-  RAM on small hosts) for the kernel, page cache, dockerd and the exporters; otherwise a PlanError names the numbers and what to change.
+  RAM on small hosts) for the kernel, page cache, dockerd and the exporters; otherwise a PlanError names the
+  numbers and what to change.
 """
 from __future__ import annotations
 
@@ -88,7 +90,10 @@ def plan_heap(memory_bytes, count, share=0.5, heap=None, overhead=0.25, min_over
     floor = parse_size(min_heap, "min_heap")
     room_floor = parse_size(min_overhead, "min_overhead")
     overhead = _fraction(overhead, "overhead", 0, 4)
-    reserve = parse_size(host_reserve, "host_reserve") if host_reserve is not None else max(min(GIB, memory // 4), memory // 20)
+    if host_reserve is not None:
+        reserve = parse_size(host_reserve, "host_reserve")
+    else:
+        reserve = max(min(GIB, memory // 4), memory // 20)
 
     if heap is None:
         share = _fraction(share, "share", 0, 1)

@@ -23,7 +23,8 @@ def test_cpu_filters_on_the_big_host():
     assert FILTERS["cpu_split"](topo, 2) == ["1-9,21-29", "11-19,31-39"]
     assert FILTERS["cpu_plan"](topo, 2)[1]["mems"] == "1"
     assert FILTERS["cpu_reserved"](topo) == "0,10,20,30"
-    assert FILTERS["cpu_split"](topo, 1, reserved="0-9,20-29") == ["10-19,30-39"]  # explicit reserve replaces the default
+    # An explicit reserve replaces the default one.
+    assert FILTERS["cpu_split"](topo, 1, reserved="0-9,20-29") == ["10-19,30-39"]
 
 
 def test_cpuset_filters():
