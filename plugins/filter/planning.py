@@ -43,8 +43,9 @@ def cpu_plan(topology, count, reserved=None, allow_smt_split=False, isolated="ex
 
 @_guard
 def cpu_split(topology, count, reserved=None, allow_smt_split=False, isolated="exclude"):
-    return [plan["cpuset"] for plan in _cpu.plan_cpus(_plain(topology), count, reserved=_plain(reserved),
-                                                       allow_smt_split=allow_smt_split, isolated=isolated)]
+    plans = _cpu.plan_cpus(_plain(topology), count, reserved=_plain(reserved), allow_smt_split=allow_smt_split,
+                           isolated=isolated)
+    return [plan["cpuset"] for plan in plans]
 
 
 @_guard

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import netaddr
+try:
+    import netaddr
+except ImportError:  # reported by _require_netaddr() when a plan is asked for
+    netaddr = None
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 MIN_PREFIX = 16
 MAX_PREFIX = 30
 SPEC_KEYS = ("subnet", "gateway", "host_address", "ip_range", "addresses")
+
+
+def _require_netaddr():
+    if netaddr is None:
+        raise PlanError("netaddr", None, "install the netaddr Python package where the plan is computed (the "
+                        "Ansible controller for filters): pip install netaddr", why="it is not installed")
 
 
 def _network(value, field):
@@ -68,6 +77,7 @@ def plan_addresses(spec, count=None):
     Returns ``{subnet, gateway, host_address, host_cidr, ip_range, containers: [ip...], spares: [ip...],
     prefixlen, netmask, broadcast}`` (strings).
     """
+    _require_netaddr()
     if isinstance(spec, str):
         spec = {"subnet": spec}
     if not isinstance(spec, dict) or "subnet" not in spec:
@@ -218,6 +228,7 @@ def fleet_conflicts(plans_by_host):
     be shared by hosts on the same subnet (they sit on one segment behind one router); a gateway shared by hosts
     with different subnets, or a gateway that is another host's container/host address, is a conflict.
     """
+    _require_netaddr()
     if not isinstance(plans_by_host, Mapping):
         raise PlanError("plans_by_host", _short(plans_by_host),
                         "give a dict of inventory host -> plan, e.g. from hostvars")
@@ -234,10 +245,10 @@ def fleet_conflicts(plans_by_host):
         others = [u for u in users if u[1] != "gateway"]
         if not others and len({u[2] for u in gateways}) == 1:
             continue  # one router shared by hosts of one subnet
+        where = "; ".join("%s as %s%s" % (h, r, " of %s" % s if s else "") for h, r, s in users)
         messages.append("%s is planned %d times: %s. Fix: give each host its own addresses (container, host and "
                         "ip_range addresses are unique across the inventory; a shared gateway needs the same subnet)"
-                        % (addr, len(users), "; ".join("%s as %s%s" % (h, r, " of %s" % s if s else "")
-                                                        for h, r, s in users)))
+                        % (addr, len(users), where))
     return messages
 
 

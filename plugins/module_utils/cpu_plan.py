@@ -284,5 +284,7 @@ def _split(by_node, count):
     for size in [big] * bigs_left + [small] * smalls_left:
         groups.append(leftovers[:size])
         leftovers = leftovers[size:]
-    assert not leftovers and len(groups) == count
+    if leftovers or len(groups) != count:
+        raise RuntimeError("cpu_plan: internal split error (%d groups, %d leftover units)"
+                           % (len(groups), len(leftovers)))
     return groups
