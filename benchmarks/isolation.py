@@ -66,10 +66,10 @@ def run_one(client, name, probed_opts, hog_opts, args):
     made = []
     try:
         hog = client.containers.run(IMAGE, busy_command(args.hog_loops), name=PREFIX + name + "-hog",
-                                    detach=True, labels={"mediaops.wcs.test": "isolation-benchmark"}, **hog_opts)
+                                    detach=True, network_mode="none", labels={"mediaops.wcs.test": "isolation-benchmark"}, **hog_opts)
         made.append(hog)
         probed = client.containers.run(IMAGE, busy_command(args.own_loops, args.own_nice), name=PREFIX + name + "-probed",
-                                       detach=True, labels={"mediaops.wcs.test": "isolation-benchmark"},
+                                       detach=True, network_mode="none", labels={"mediaops.wcs.test": "isolation-benchmark"},
                                        **probed_opts)
         made.append(probed)
         probed.reload()

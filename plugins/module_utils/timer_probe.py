@@ -229,7 +229,7 @@ def isolation_kind(cpuset, quota_cpus, online):
     return "pinned" if pinned else ("quota" if quota_cpus else "shared")
 
 
-def _online_cpus():
+def online_cpus():
     try:
         with open("/sys/devices/system/cpu/online") as f:
             return f.read().strip()
@@ -262,7 +262,7 @@ def _child(write_fd, target, period_ms, work_ms, duration, with_cdf):
         gc.disable()  # a GC pause would be the probe's jitter, not the scheduler's
         placement = place(target.get("method", "auto"), target.get("found"), target.get("find_error"),
                           pid=target.get("pid"), cpuset=target.get("cpuset"))
-        placement["host_cpus"] = _online_cpus()
+        placement["host_cpus"] = online_cpus()
         # judged from where the child really is now (its affinity), not from what was asked
         placement["isolation"] = isolation_kind(
             cgroups.format_cpu_list(os.sched_getaffinity(0)),

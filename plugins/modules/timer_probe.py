@@ -110,6 +110,19 @@ containers:
   type: list
   elements: dict
   sample: [{name: wcs-1, id: 0f3c..., cpuset: "1-9,21-29", nano_cpus: 0}]
+host_cpus:
+  description: The host's online CPUs.
+  returned: always
+  type: str
+  sample: "0-39"
+outside_cpus:
+  description:
+    - Online CPUs outside every probed container's configured cpuset (where neighbour noise may run without
+      touching a pinned container; containers without a cpuset share every CPU and reserve none). Empty when
+      the containers' sets cover the host.
+  returned: always
+  type: str
+  sample: "0,20"
 skipped:
   description: True in check mode, where nothing is probed.
   returned: check mode
@@ -118,6 +131,7 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
 from ansible_collections.mediaops.wcs.plugins.module_utils import timer_probe
 
@@ -153,6 +167,14 @@ def targets_of(module, client):
     return found
 
 
+def outside_cpus(host_cpus, cpusets):
+    """Host CPUs in none of the given cpusets. A container without a cpuset reserves nothing: it shares them all."""
+    free = set(cgroups.parse_cpu_list(host_cpus))
+    for cpuset in cpusets:
+        free -= set(cgroups.parse_cpu_list(cpuset))
+    return cgroups.format_cpu_list(free)
+
+
 def summary_row(name, result):
     lat = result["lateness_ms"]
     placement = result["placement"]
@@ -186,12 +208,14 @@ def main():
     client = docker_client.get_client(module)
     targets = targets_of(module, client)
     listed = [{k: t[k] for k in ("name", "id", "cpuset", "nano_cpus")} for t in targets]
+    host_cpus = timer_probe.online_cpus()
+    outside = outside_cpus(host_cpus, [t["cpuset"] for t in targets])
     if module.check_mode:
-        module.exit_json(changed=False, skipped=True, containers=listed,
+        module.exit_json(changed=False, skipped=True, containers=listed, host_cpus=host_cpus, outside_cpus=outside,
                          msg="check mode: would probe %d container(s) (%s) for %g s each; nothing was probed."
                              % (len(targets), ", ".join(t["name"] for t in targets) or "none", p["duration"]))
     if not targets:
-        module.exit_json(changed=False, containers=[], probes={}, summary=[],
+        module.exit_json(changed=False, containers=[], probes={}, summary=[], host_cpus=host_cpus, outside_cpus=outside,
                          msg="no running container labelled %s on this engine; nothing to probe." % MANAGED_LABEL)
 
     results = timer_probe.run_probes(
@@ -203,7 +227,7 @@ def main():
     if failed:
         module.fail_json(msg="probe failed for %s: %s" % (", ".join(failed), "; ".join(
             "%s: %s" % (n, results[n]["error"]) for n in failed)), probes=results, containers=listed)
-    module.exit_json(changed=False, containers=listed, probes=results,
+    module.exit_json(changed=False, containers=listed, probes=results, host_cpus=host_cpus, outside_cpus=outside,
                      summary=[summary_row(t["name"], results[t["name"]]) for t in targets])
 
 
