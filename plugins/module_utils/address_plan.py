@@ -198,9 +198,9 @@ def _plan_entries(plan):
     subnet = net.get("subnet")
     entries = []
     if net.get("gateway"):
-        entries.append(("gateway", str(net["gateway"]).split("/")[0], subnet))
+        entries.append(("gateway", str(net["gateway"]).partition("/")[0], subnet))
     if net.get("host_address"):
-        entries.append(("host_address", str(net["host_address"]).split("/")[0], subnet))
+        entries.append(("host_address", str(net["host_address"]).partition("/")[0], subnet))
     if net.get("ip_range"):
         try:
             for addr in netaddr.IPNetwork(str(net["ip_range"])):
@@ -214,7 +214,7 @@ def _plan_entries(plan):
         else:
             addr, label = item, "container %d" % (index + 1)
         if addr:
-            entries.append((label, str(addr).split("/")[0], subnet))
+            entries.append((label, str(addr).partition("/")[0], subnet))
     return entries
 
 

@@ -271,7 +271,7 @@ def _split(by_node, count):
     bigs_left = big_count
     for node, cap, b in zip(nodes, capacity, bigs_per_node):
         units = list(by_node[node])
-        for _ in range(b):
+        for _big in range(b):
             groups.append(units[:big])
             units = units[big:]
         bigs_left -= b

@@ -20,15 +20,15 @@ def results(stdout):
     decoder = json.JSONDecoder()
     found = []
     for match in re.finditer(r"^(\S+) \| ([A-Z]+)!? => ", stdout, re.MULTILINE):
-        result, _ = decoder.raw_decode(stdout, match.end())
+        result = decoder.raw_decode(stdout, match.end())[0]
         found.append((match.group(1), match.group(2), result))
     return found
 
 
 def plans(stdout):
     """The 'Report' task's dicts, by host order."""
-    return [json.loads(r["msg"][len("PLAN "):]) for _, _, r in sorted(results(stdout), key=lambda x: x[0])
-            if str(r.get("msg", "")).startswith("PLAN ")]
+    return [json.loads(entry[2]["msg"][len("PLAN "):]) for entry in sorted(results(stdout), key=lambda x: x[0])
+            if str(entry[2].get("msg", "")).startswith("PLAN ")]
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_filters_work_from_a_playbook(run):
         assert sorted(c for s in plan["live_split"] for c in parse_cpuset(s)) == [c["id"] for c in live["cpus"]]
         assert re.match(r"^\d+[gm]$", plan["live_heap"])
     assert sorted(p["containers"][0] for p in found) == ["203.0.113.12", "203.0.113.4"]
-    assert not [r for _, status, r in results(proc.stdout) if status != "SUCCESS" or r.get("changed")]
+    assert not [r for host, status, r in results(proc.stdout) if status != "SUCCESS" or r.get("changed")]
 
 
 def test_host_facts_in_check_mode(run):
@@ -75,7 +75,7 @@ def test_fleet_conflict_is_reported(run):
 def test_plan_error_reaches_the_operator(run):
     proc = run(CLEAN, trigger_error=True)
     assert proc.returncode != 0
-    failed = [r for _, status, r in results(proc.stdout) if status == "FAILED"]
+    failed = [r for host, status, r in results(proc.stdout) if status == "FAILED"]
     assert len(failed) == 2
     for result in failed:
         assert "mediaops.wcs.cpu_split: count: 2 is wrong: only 1 free cores" in result["msg"]

@@ -144,7 +144,7 @@ def test_block_layout_invariants(case):
         return
     plan = plan_addresses(cidr, count)
     hosts = set(str(a) for a in net.iter_hosts())
-    roles = [plan["gateway"], plan["host_address"], plan["ip_range"].split("/")[0]] + plan["containers"]
+    roles = [plan["gateway"], plan["host_address"], plan["ip_range"].partition("/")[0]] + plan["containers"]
     assert len(set(roles)) == len(roles), "no address is planned twice"
     assert set(roles) <= hosts, "never the network or broadcast address"
     assert set(roles) | set(plan["spares"]) == hosts and not set(roles) & set(plan["spares"])
