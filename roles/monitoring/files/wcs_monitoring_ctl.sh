@@ -43,7 +43,7 @@ start() { # pidfile logfile cpus cmd...
   setsid "$@" >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   sleep 0.3
-  kill -0 "$(cat "$pidfile")" 2>/dev/null || { rm -f "$pidfile"; tail -n 20 "$logfile" >&2; die "$1 exited at once"; }
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { rm -f "$pidfile"; tail -n 20 "$logfile" >&2; die "exited at once: $*"; }
 }
 
 action=${1:-}; [ $# -ge 2 ] || die "usage: $0 start|restart|stop|reload|status PIDFILE ..."
