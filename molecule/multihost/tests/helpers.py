@@ -1,0 +1,103 @@
+"""Shared helpers of the multihost verify tests: the hosts, their engines, running playbooks like an operator."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import testinfra
+
+ROOT = Path(__file__).resolve().parents[3]
+ENGINES = ROOT / "scripts" / "multihost-engines.sh"
+HOSTS = ["wcs-mh-1", "wcs-mh-2", "wcs-mh-3"]
+TEST_IMAGE = "mediaops/wcs-emulator:test"
+NEXT_IMAGE = "mediaops/wcs-emulator:next"
+BROKEN_IMAGE = "mediaops/wcs-emulator:broken"
+STREAMS_FILE = "/var/lib/wcs-emulator/streams"
+
+
+def inventory():
+    """Molecule's generated inventory (a file; its directory also holds the group/host vars)."""
+    return os.environ["MOLECULE_INVENTORY_FILE"]
+
+
+def host(name):
+    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory())
+
+
+def hostvars(h):
+    return h.ansible.get_variables()
+
+
+def container_name(name):
+    return "%s-1" % name  # wcs_name_prefix "<host>-", one container per host
+
+
+def docker(h, *args):
+    """The docker CLI against this host's own engine (run through testinfra on that host)."""
+    dh = hostvars(h)["wcs_docker_host"]
+    return h.run("docker -H %s %s" % (dh, " ".join(args)))
+
+
+def inspect(h, cname):
+    out = docker(h, "inspect", cname)
+    assert out.rc == 0, out.stderr
+    return json.loads(out.stdout)[0]
+
+
+def stats(h, cname):
+    """wcs_stats from inside the container's namespace, run as a module on that host."""
+    dh = hostvars(h)["wcs_docker_host"]
+    return h.ansible("mediaops.wcs.wcs_stats", "container=%s docker_host=%s streams=true" % (cname, dh),
+                     check=False)
+
+
+def set_streams(h, cname, count, clear_after=None):
+    """Clients on the container: stream counters of the emulator; optionally they leave after some seconds."""
+    assert docker(h, "exec", cname, "sh", "-c", "'printf \"streams_webrtc_in=%d\\n\" > %s'" % (count, STREAMS_FILE)).rc == 0
+    if clear_after:
+        assert docker(h, "exec", "-d", cname, "sh", "-c",
+                      "'sleep %d; printf \"streams_webrtc_in=0\\n\" > %s'" % (clear_after, STREAMS_FILE)).rc == 0
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["ANSIBLE_STDOUT_CALLBACK"] = "default"
+    return env
+
+
+def playbook_cmd(name, *args, extra_inventory=None):
+    cmd = ["ansible-playbook", "-i", inventory()]
+    if extra_inventory:
+        cmd += ["-i", str(extra_inventory)]
+    return cmd + ["mediaops.wcs.%s" % name, "-e", "wcs_plan_show=false"] + list(args)
+
+
+def run_playbook(name, *args, extra_inventory=None):
+    proc = subprocess.run(playbook_cmd(name, *args, extra_inventory=extra_inventory), env=_env(),
+                          capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def popen_playbook(name, *args, extra_inventory=None):
+    return subprocess.Popen(playbook_cmd(name, *args, extra_inventory=extra_inventory), env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def recap(output):
+    """PLAY RECAP as {host: {ok: n, changed: n, failed: n, ...}} (the last recap line of each host)."""
+    found = {}
+    for m in re.finditer(r"^(wcs-mh-\d)\s+:\s+(.*)$", output, re.M):
+        found[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+    return found
+
+
+def engines(*args):
+    return subprocess.run([str(ENGINES)] + [str(a) for a in args], capture_output=True, text=True, timeout=300,
+                          check=False, env=dict(os.environ, MULTIHOST_PYTHON=sys.executable))
