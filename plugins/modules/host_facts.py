@@ -36,14 +36,19 @@ options:
     elements: str
     choices: [cpu, memory, interfaces]
     default: [cpu, memory, interfaces]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: N/A
     details: Reads only; there is nothing to diff.
   facts:
     support: full
+  platform:
+    platforms: posix
 notes:
   - Needs no privileges; C(ip) from iproute2 is used for addresses when present.
 seealso:
