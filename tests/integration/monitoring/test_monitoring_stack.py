@@ -57,10 +57,15 @@ def stack(macvlan_containers, tmp_path, playbook):
     state = {"inventory": inventory, "extra": extra, "ports": ports, "base": base, "reserved": reserved,
              "tmp": tmp_path}
     yield state
-    # whatever the test did, stop what the role started (by pidfile), then anything left by pid
-    playbook(PLAYBOOK, inventory=inventory, extra_vars=dict(extra, wcs_monitoring_state="absent"))
+    # the test ends with the role's teardown; when it failed before that, stop what is left, by pidfile
     for pidfile in (base / "run").glob("*.pid") if (base / "run").exists() else []:
         stop_pid(int(pidfile.read_text()))
+
+
+def stamp(what, start=[]):  # noqa: B006 - progress with times, shown with -s
+    import time
+    start.append(start[0] if start else time.monotonic())
+    print("[%6.1fs] %s" % (time.monotonic() - start[0], what), flush=True)
 
 
 def pids(base):
@@ -71,6 +76,7 @@ def test_role_deploys_a_prometheus_that_answers_every_dashboard_query(stack, mac
     for name, container in macvlan_containers["containers"].items():
         set_streams(container, streams_webrtc_in=4, streams_webrtc_out=3, degraded_streams=1 if name.endswith("1") else 0)
 
+    stamp("role run 1")
     first = playbook(PLAYBOOK, inventory=stack["inventory"], extra_vars=stack["extra"])
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     running = pids(stack["base"])
@@ -95,6 +101,7 @@ def test_role_deploys_a_prometheus_that_answers_every_dashboard_query(stack, mac
     assert yaml.safe_load((graf / "provisioning/dashboards/mediaops-wcs.yml").read_text())[
         "providers"][0]["options"]["path"] == str(graf / "dashboards")
 
+    stamp("checks done")
     prom = Prom(stack["ports"]["prom"])
     def health():
         return sorted((t["labels"]["job"], t["labels"]["instance"], t["health"]) for t in prom.targets())
@@ -106,6 +113,7 @@ def test_role_deploys_a_prometheus_that_answers_every_dashboard_query(stack, mac
     # enough samples for the rate() panels
     prom.wait("rates", lambda: prom.query('rate(node_cpu_seconds_total{host="localhost"}[15s])'), timeout=30)
 
+    stamp("targets up")
     empty = []
     for title, expr in dashboard_exprs():
         result = prom.query(expr)
@@ -118,12 +126,14 @@ def test_role_deploys_a_prometheus_that_answers_every_dashboard_query(stack, mac
     groups = {r["metric"]["group"] for r in prom.query("wcs_cpu_group")}
     assert {"host-reserved"} < groups or groups == {"host-reserved+wcst-mon-1+wcst-mon-2"}
 
+    stamp("queries done")
     # second run: nothing to change, no process replaced
     second = playbook(PLAYBOOK, inventory=stack["inventory"], extra_vars=stack["extra"])
     assert second.returncode == 0, second.stdout[-3000:]
     assert recap_changed(second.stdout) == 0, second.stdout[-3000:]
     assert pids(stack["base"]) == running
 
+    stamp("rerun done")
     # a container stopped mid-test is a metric, not an exporter failure
     macvlan_containers["containers"]["wcst-mon-2"].stop(timeout=1)
     prom.wait("wcs_up == 0 for the stopped container",
@@ -131,6 +141,7 @@ def test_role_deploys_a_prometheus_that_answers_every_dashboard_query(stack, mac
     assert prom.query('wcs_up{container="wcst-mon-1"} == 1')
     assert prom.query('up{job="wcs", container="wcst-mon-2"} == 1'), "the exporter itself must keep answering"
 
+    stamp("stopped container seen")
     # teardown stops every process the role started
     down = playbook(PLAYBOOK, inventory=stack["inventory"], extra_vars=dict(stack["extra"], wcs_monitoring_state="absent"))
     assert down.returncode == 0, down.stdout[-3000:]
