@@ -1,0 +1,224 @@
+"""wcs_containers (and wcs_stats) on a real engine: our private dockerd (see conftest), macvlan networks on veths.
+
+Each test builds its own network from 198.51.100.64/28 (containers) and removes everything afterwards.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+TEST = "mediaops/wcs-emulator:test"
+NEXT = "mediaops/wcs-emulator:next"
+BROKEN = "mediaops/wcs-emulator:broken"
+SUBNET, GW = "198.51.100.64/28", "198.51.100.65"
+PASSWORD, LICENSE = "pw-Zq8-never-shown", "LIC-7f3a-never-shown"
+
+
+@pytest.fixture
+def net(module, veth_parent, engine):
+    """A macvlan network on the private engine, made by ipvlan_network; returns (name, docker_host)."""
+    host, _ = engine
+
+    def make(name="wcst-mod-c", veth="wcstm3", driver="macvlan"):
+        parent = veth_parent(veth)
+        res = module("ipvlan_network", dict(name=name, driver=driver, parent=parent, subnet=SUBNET, gateway=GW,
+                                            docker_host=host))
+        assert not res.get("failed"), res.get("msg")
+        return name
+
+    return make
+
+
+def run(module, host, containers, check=False, diff=False, **top):
+    args = dict(top, containers=containers, docker_host=host)
+    res = module("wcs_containers", args, check=check, diff=diff)
+    for secret in (PASSWORD, LICENSE):
+        assert secret not in res["_stdout"] and secret not in res["_stderr"], "a secret leaked into -vvv output"
+    return res
+
+
+def by_name(res):
+    assert not res.get("failed"), res.get("msg")
+    return {c["name"]: c for c in res["containers"]}
+
+
+def test_lifecycle_idempotence_check_diff_and_recreate_only_the_changed(module, engine, net, conf_dir):
+    host, client = engine
+    network = net()
+    conf_a, conf_b = conf_dir("a"), conf_dir("b")
+    top = dict(image=TEST, network=network, conf_dir=conf_a, password=PASSWORD, license=LICENSE, wait=True,
+               wait_timeout=30, ulimits=[{"name": "nofile", "soft": 20000, "hard": 20000}])
+    c1 = dict(name="wcst-mod-c1", cpuset="0", ipv4_address="198.51.100.70", local_ip="198.51.100.70",
+              external_ip="198.51.100.70", env={"A": "1", "B": "2"}, memory="256m")
+    c2 = dict(name="wcst-mod-c2", cpuset=[1], ipv4_address="198.51.100.71", cpuset_mems="0")
+
+    res = run(module, host, [c1, c2], check=True, diff=True, **top)
+    assert res["changed"] and [c["action"] for c in res["containers"]] == ["created", "created"]
+    assert client.containers.list(all=True) == []
+    assert res["diff"]["after"]["wcst-mod-c1"]["password"] == "(changed)"
+
+    res = run(module, host, [c1, c2], diff=True, **top)
+    got = by_name(res)
+    assert got["wcst-mod-c1"]["action"] == "created" and got["wcst-mod-c1"]["state"] == "running"
+    assert got["wcst-mod-c2"]["cpuset"] == "1"
+    ids = {n: c["id"] for n, c in got.items()}
+    live = client.api.inspect_container("wcst-mod-c1")
+    assert live["HostConfig"]["CpusetCpus"] == "0" and live["HostConfig"]["Memory"] == 256 * 1024 ** 2
+    assert live["NetworkSettings"]["Networks"][network]["IPAddress"] == "198.51.100.70"
+    assert {"PASSWORD=" + PASSWORD, "LICENSE=" + LICENSE, "LOCAL_IP=198.51.100.70", "A=1"} <= set(
+        live["Config"]["Env"])
+    assert [m["Source"] for m in live["Mounts"] if m["Destination"] == "/conf"] == [conf_a]
+    assert live["HostConfig"]["Ulimits"] == [{"Name": "nofile", "Hard": 20000, "Soft": 20000}]
+    assert PASSWORD not in json.dumps(live["Config"]["Labels"])
+
+    c3 = dict(name="wcst-mod-c3", ipv4_address="198.51.100.73")  # never changes: its id must stay
+    res = run(module, host, [c1, dict(c2, cpuset="1"), c3], allow_shared_cpus=True, **top)
+    ids["wcst-mod-c3"] = by_name(res)["wcst-mod-c3"]["id"]
+    res = run(module, host, [c1, dict(c2, cpuset="1"), c3], **dict(top, allow_shared_cpus=True))
+    assert res["changed"] is False, res["containers"]  # list and string cpuset forms are one
+    assert {c["action"] for c in res["containers"]} == {"unchanged"}
+    top["allow_shared_cpus"] = True  # c3 has no cpuset (all CPUs); this host has only two
+
+    def change(new_c1, new_c2, field1, field2):
+        res = run(module, host, [new_c1, new_c2, c3], diff=True, **top)
+        got = by_name(res)
+        for name, field in (("wcst-mod-c1", field1), ("wcst-mod-c2", field2)):
+            assert got[name]["action"] == "recreated" and got[name]["changes"] == [field], got[name]
+            assert field in res["diff"]["before"][name] and field in res["diff"]["after"][name]
+            ids[name] = got[name]["id"]
+        assert got["wcst-mod-c3"]["action"] == "unchanged" and got["wcst-mod-c3"]["id"] == ids["wcst-mod-c3"]
+        return res
+
+    c1, c2 = dict(c1, env={"A": "1"}), dict(c2, image=NEXT)  # an env entry removed is noticed
+    res = change(c1, c2, "env", "image")
+    assert res["diff"]["before"]["wcst-mod-c1"]["env"].get("B") == "2"
+    assert "B=2" not in client.api.inspect_container("wcst-mod-c1")["Config"]["Env"]
+    c1, c2 = dict(c1, ipv4_address="198.51.100.72"), dict(c2, conf_dir=conf_b)
+    change(c1, c2, "ipv4_address", "conf_dir")
+    c1, c2 = dict(c1, cpuset="0-1"), dict(c2, password="another-" + PASSWORD)
+    res = change(c1, c2, "cpuset", "password")
+    assert res["diff"]["after"]["wcst-mod-c2"]["password"] == "(changed)"
+    assert res["diff"]["before"]["wcst-mod-c2"]["password"] == "(changed)"
+    assert res["diff"]["after"]["wcst-mod-c2"]["license"] == "(unchanged)"
+
+    got = by_name(run(module, host, [c1, dict(c2, restart=True), c3], **top))
+    assert got["wcst-mod-c2"]["action"] == "restarted" and got["wcst-mod-c2"]["id"] == ids["wcst-mod-c2"]
+    got = by_name(run(module, host, [c1, dict(c2, state="stopped"), c3], **top))
+    assert got["wcst-mod-c2"]["action"] == "stopped"
+    assert client.api.inspect_container("wcst-mod-c2")["State"]["Running"] is False
+    got = by_name(run(module, host, [c1, c2, dict(c3, state="absent")], **top))
+    assert got["wcst-mod-c2"]["action"] == "started" and got["wcst-mod-c2"]["id"] == ids["wcst-mod-c2"]
+    assert got["wcst-mod-c3"]["action"] == "removed"
+    assert sorted(c.name for c in client.containers.list(all=True)) == ["wcst-mod-c1", "wcst-mod-c2"]
+
+
+def test_overlap_refused_within_set_and_against_other_managed_then_purge(module, engine, net, conf_dir):
+    host, client = engine
+    network = net()
+    top = dict(image=TEST, network=network, conf_dir=conf_dir())
+    other = dict(name="wcst-mod-o1", cpuset="0", ipv4_address="198.51.100.69")
+    assert by_name(run(module, host, [other], **top))["wcst-mod-o1"]["action"] == "created"
+
+    p1 = dict(name="wcst-mod-p1", cpuset="1", ipv4_address="198.51.100.73")
+    p2 = dict(name="wcst-mod-p2", cpuset="0-1", ipv4_address="198.51.100.74")
+    res = run(module, host, [p1, p2], **top)
+    assert res.get("failed") and "CPU 1 is also in wcst-mod-p1's cpuset" in res["msg"], res.get("msg")
+    res = run(module, host, [dict(p1, cpuset="0")], **top)
+    assert res.get("failed") and "wcst-mod-o1 (cpuset 0)" in res["msg"] and "allow_shared_cpus" in res["msg"]
+    res = run(module, host, [dict(p2, ipv4_address=p1["ipv4_address"]), p1], **top)
+    assert res.get("failed") and "its own address" in res["msg"]
+    assert sorted(c.name for c in client.containers.list(all=True)) == ["wcst-mod-o1"], "changed before failing"
+
+    got = by_name(run(module, host, [p1, p2], allow_shared_cpus=True, **top))
+    assert {c["action"] for c in got.values()} == {"created"}
+
+    res = run(module, host, [p1, p2], purge=True, allow_shared_cpus=True, check=True, **top)
+    assert by_name(res)["wcst-mod-o1"]["action"] == "removed"
+    assert client.containers.get("wcst-mod-o1")
+    got = by_name(run(module, host, [p1, p2], purge=True, allow_shared_cpus=True, **top))
+    assert got["wcst-mod-o1"]["action"] == "removed"
+    assert got["wcst-mod-p1"]["action"] == "unchanged"
+    assert sorted(c.name for c in client.containers.list(all=True)) == ["wcst-mod-p1", "wcst-mod-p2"]
+
+
+def test_network_recreated_with_force_keeps_static_addresses(module, engine, net, veth_parent, conf_dir):
+    host, client = engine
+    network = net()
+    top = dict(image=TEST, network=network, conf_dir=conf_dir(), allow_shared_cpus=True)
+    cs = [dict(name="wcst-mod-n1", ipv4_address="198.51.100.75"), dict(name="wcst-mod-n2",
+                                                                          ipv4_address="198.51.100.76")]
+    ids = {c["name"]: c["id"] for c in by_name(run(module, host, cs, **top)).values()}
+    parent2 = veth_parent("wcstm4")
+    args = dict(name=network, driver="macvlan", parent=parent2, subnet=SUBNET, gateway=GW, docker_host=host)
+    res = module("ipvlan_network", args)
+    assert res.get("failed") and "force=true" in res["msg"] and "wcst-mod-n1" in res["msg"]
+    res = module("ipvlan_network", dict(args, force=True))
+    assert res["changed"] and "reconnected wcst-mod-n1 198.51.100.75" in res["actions"], res.get("msg")
+    for c in cs:
+        ep = client.api.inspect_container(c["name"])["NetworkSettings"]["Networks"][network]
+        assert ep["IPAMConfig"]["IPv4Address"] == c["ipv4_address"] == ep["IPAddress"]
+    res = run(module, host, cs, wait=True, wait_timeout=30, **top)
+    assert res["changed"] is False, res["containers"]
+    assert {c["id"] for c in res["containers"]} == set(ids.values())
+
+
+def test_wait_fails_on_broken_image_on_exit_and_on_rlimits(module, engine, net, conf_dir):
+    host, _ = engine
+    network = net()
+    base = dict(network=network, conf_dir=conf_dir(), wait=True)
+    res = run(module, host, [dict(name="wcst-mod-w1", image=BROKEN)], wait_timeout=3, **base)
+    assert res.get("failed") and "did not answer within wait_timeout=3s" in res["msg"], res.get("msg")
+
+    res = run(module, host, [dict(name="wcst-mod-w2", image=TEST)], wait_timeout=30,
+              **dict(base, conf_dir=None))  # no property files: the emulator exits
+    assert res.get("failed") and "wcst-mod-w2 exited while waiting" in res["msg"], res.get("msg")
+    assert "wcs-emulator:" in res["msg"] and "missing" in res["msg"]  # the log tail
+
+    res = run(module, host, [dict(name="wcst-mod-w3", image=TEST, ulimits=[{"name": "nofile", "soft": 20000,
+                                                                           "hard": 40000}])], **base)
+    assert res.get("failed") and "ulimits" in res["msg"] and "Fix:" in res["msg"], res.get("msg")
+
+
+def test_wcs_stats_from_the_netns_reports_control_file_streams(module, engine, net, conf_dir):
+    host, client = engine
+    network = net()
+    run(module, host, [dict(name="wcst-mod-s1", ipv4_address="198.51.100.77")], image=TEST, network=network,
+        conf_dir=conf_dir(), wait=True, wait_timeout=30)
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, streams=True))
+    assert res["up"] is True and res["stream_count"] == 0 and res["stats"]["emulator_version"] == "1.0.0"
+    assert res["stats"]["config_password_set"] is False
+    client.containers.get("wcst-mod-s1").exec_run(
+        ["sh", "-c", "printf 'streams_webrtc_in=3\\nstreams_webrtc_out=2\\ndegraded_streams=1\\n' "
+                     "> /var/lib/wcs-emulator/streams"])
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, streams=True), check=True)
+    assert res["up"] and res["stats"]["streams_webrtc_in"] == 3 and res["degraded_streams"] == 1
+    assert res["stream_count"] == 5 and len(res["streams"]) == 5
+    assert isinstance(res["sections"]["stream"]["streams_webrtc_out"], int)
+    res = module("wcs_stats", dict(url="http://127.0.0.1:9", timeout=2))
+    assert res["up"] is False and "did not answer" in res["msg"]
+    res = module("wcs_stats", dict(container="wcst-mod-nothere", docker_host=host))
+    assert res.get("failed") and "does not exist" in res["msg"]
+
+
+def test_ipvlan_attach_where_the_kernel_allows(module, engine, net, conf_dir, ipvlan_support):
+    supported, reason = ipvlan_support
+    if not supported:
+        print("skip: " + reason)
+        pytest.skip(reason)
+    host, _ = engine
+    network = net(driver="ipvlan")
+    got = by_name(run(module, host, [dict(name="wcst-mod-i1", ipv4_address="198.51.100.78")], image=TEST,
+                      network=network, conf_dir=conf_dir(), wait=True, wait_timeout=30))
+    assert got["wcst-mod-i1"]["state"] == "running"
+
+
+def test_bad_input_and_unreachable_engine(module, engine):
+    host, _ = engine
+    res = run(module, host, [dict(name="wcst-mod-b1", image=TEST, cpuset="0-63")])
+    assert res.get("failed") and "not online" in res["msg"]
+    res = run(module, "unix:///run/wcst-mod-nonexistent.sock", [dict(name="wcst-mod-b1", image=TEST)])
+    assert res.get("failed") and "Cannot reach the Docker engine at docker_host=unix:///run/wcst-mod-nonexistent" \
+        in res["msg"]
+    res = run(module, host, [dict(name="wcst-mod-b1", image="wcst-mod/none:here", pull="never")])
+    assert res.get("failed") and "pull=never" in res["msg"]
