@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import testinfra
@@ -55,12 +58,9 @@ def stats(h, cname):
                      check=False)
 
 
-def set_streams(h, cname, count, clear_after=None):
-    """Clients on the container: stream counters of the emulator; optionally they leave after some seconds."""
+def set_streams(h, cname, count):
+    """Clients on the container: the emulator's stream counters."""
     assert docker(h, "exec", cname, "sh", "-c", "'printf \"streams_webrtc_in=%d\\n\" > %s'" % (count, STREAMS_FILE)).rc == 0
-    if clear_after:
-        assert docker(h, "exec", "-d", cname, "sh", "-c",
-                      "'sleep %d; printf \"streams_webrtc_in=0\\n\" > %s'" % (clear_after, STREAMS_FILE)).rc == 0
 
 
 def _env():
@@ -85,9 +85,24 @@ def run_playbook(name, *args, extra_inventory=None):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def popen_playbook(name, *args, extra_inventory=None):
-    return subprocess.Popen(playbook_cmd(name, *args, extra_inventory=extra_inventory), env=_env(),
+def run_playbook_watching(name, *args, extra_inventory=None, on_line=None, timeout=600):
+    """Runs a playbook and calls on_line[marker]() once, when a line containing marker is printed: the way to act
+    at a precise point of a run (clients leave while a drain waits, an engine stops mid-run)."""
+    proc = subprocess.Popen(playbook_cmd(name, *args, extra_inventory=extra_inventory), env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)], daemon=True).start()
+    pending, fired, out = dict(on_line or {}), {}, []
+    deadline = time.monotonic() + timeout
+    while True:
+        line = lines.get(timeout=max(1, deadline - time.monotonic()))
+        if line is None:
+            break
+        out.append(line)
+        for marker in [m for m in pending if m in line]:
+            fired[marker] = pending.pop(marker)()
+    proc.wait(timeout=60)
+    return proc.returncode, "".join(out), fired
 
 
 def recap(output):

@@ -4,14 +4,14 @@ Runs in file order after test_a_site.py: (b) leaves wcs-mh-2 on the old image, (
 """
 from __future__ import annotations
 
-import queue
-import threading
 import time
 
 import pytest
 
-from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, engines, host, inspect,
-                     popen_playbook, recap, run_playbook, set_streams, stats)
+from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, engines, host, inspect, recap,
+                     run_playbook, run_playbook_watching, set_streams, stats)
+
+DRAIN_WAITS = "RETRYING: [%s]: %s-1 - drain"  # printed while the drain of that host's container waits
 
 VERSIONS = {TEST_IMAGE: "1.0.0", NEXT_IMAGE: "1.1.0"}
 
@@ -28,9 +28,9 @@ def assert_runs(name, image):
 
 
 def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
-    # Clients: wcs-mh-1 has 2 streams that end after 4 s (the drain waits for them); wcs-mh-3 has one that never
-    # ends (drain timeout 3 s, then terminate through the REST API). wcs-mh-2's new image never serves 8081.
-    set_streams(host("wcs-mh-1"), container_name("wcs-mh-1"), 2, clear_after=4)
+    # Clients: wcs-mh-1 has 2 streams that end while its drain waits; wcs-mh-3 has one that never ends (drain
+    # timeout 3 s, then terminate through the REST API). wcs-mh-2's new image never serves 8081.
+    set_streams(host("wcs-mh-1"), container_name("wcs-mh-1"), 2)
     set_streams(host("wcs-mh-3"), container_name("wcs-mh-3"), 1)
     override = tmp_path / "override.yml"
     override.write_text(
@@ -45,8 +45,11 @@ def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
         "      wcs_drain_timeout: 3\n"
         "      wcs_drain_terminate: true\n" % (NEXT_IMAGE, BROKEN_IMAGE))
     started = time.monotonic()
-    rc, out = run_playbook("rolling_update", "-e", "wcs_rollout_serial=3", "-e", "wcs_rollout_max_fail_percentage=50",
-                           extra_inventory=override)
+    rc, out, fired = run_playbook_watching(
+        "rolling_update", "-e", "wcs_rollout_serial=3", "-e", "wcs_rollout_max_fail_percentage=50",
+        extra_inventory=override,
+        on_line={DRAIN_WAITS % ("wcs-mh-1", "wcs-mh-1"):
+                 lambda: set_streams(host("wcs-mh-1"), container_name("wcs-mh-1"), 0) or time.monotonic()})
     print("rolling_update (b) took %.0fs" % (time.monotonic() - started))
     r = recap(out)
     assert rc == 2, out[-3000:]
@@ -54,17 +57,11 @@ def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
     for name in ("wcs-mh-1", "wcs-mh-3"):
         assert r[name]["failed"] == 0 and r[name]["changed"] >= 1, r
     assert "rolled back (wcs-mh-2-1 -> %s), answering again" % TEST_IMAGE in " ".join(out.split())
-    assert "FAILED - RETRYING: [wcs-mh-1]: wcs-mh-1-1 - drain" in out, "the drain did not wait for the streams"
-    assert "changed: [wcs-mh-3]" in out.split("drain: end the remaining streams")[1].split("TASK")[1]
+    assert fired, "the drain of wcs-mh-1 did not wait for its streams"
+    assert "changed: [wcs-mh-3]" in out.split("drain: end the remaining streams")[1].split("TASK")[0]
     assert_runs("wcs-mh-1", NEXT_IMAGE)
     assert_runs("wcs-mh-2", TEST_IMAGE)
     assert_runs("wcs-mh-3", NEXT_IMAGE)
-
-
-def _lines(proc, q):
-    for line in proc.stdout:
-        q.put(line)
-    q.put(None)
 
 
 def test_c_engine_stopped_mid_run_stops_at_max_fail_then_rerun_changes_only_there():
@@ -72,22 +69,12 @@ def test_c_engine_stopped_mid_run_stops_at_max_fail_then_rerun_changes_only_ther
     set_streams(host("wcs-mh-2"), container_name("wcs-mh-2"), 2)
     args = ("-e", "wcs_rollout_image=%s" % NEXT_IMAGE, "-e", "wcs_rollout_serial=1",
             "-e", "wcs_rollout_max_fail_percentage=0", "-e", "wcs_drain_timeout=120")
-    proc = popen_playbook("rolling_update", *args)
-    q = queue.Queue()
-    threading.Thread(target=_lines, args=(proc, q), daemon=True).start()
-    out, deadline, stopped = [], time.monotonic() + 180, None
-    while True:
-        line = q.get(timeout=max(1, deadline - time.monotonic()))
-        if line is None:
-            break
-        out.append(line)
-        if stopped is None and "RETRYING: [wcs-mh-2]: wcs-mh-2-1 - drain" in line:
-            stopped = engines("stop", 2)
-    proc.wait(timeout=60)
-    out = "".join(out)
+    rc, out, fired = run_playbook_watching(
+        "rolling_update", *args, on_line={DRAIN_WAITS % ("wcs-mh-2", "wcs-mh-2"): lambda: engines("stop", 2)})
+    stopped = fired.get(DRAIN_WAITS % ("wcs-mh-2", "wcs-mh-2"))
     assert stopped is not None and stopped.returncode == 0, out[-3000:]
     r = recap(out)
-    assert proc.returncode != 0, out[-3000:]
+    assert rc != 0, out[-3000:]
     assert r["wcs-mh-1"]["changed"] == 0 and r["wcs-mh-1"]["failed"] == 0, r
     assert r["wcs-mh-2"]["failed"] == 1, r
     assert "wcs-mh-3" not in r, "the play went on after the failed batch: %s" % r
