@@ -86,7 +86,7 @@ def run_playbook(name, *args, extra_inventory=None):
 
 
 def run_playbook_watching(name, *args, extra_inventory=None, on_line=None, timeout=600):
-    """Runs a playbook and calls on_line[marker]() once, when a line containing marker is printed: the way to act
+    """Runs a playbook and calls on_line[markers]() once, when a line containing all markers is printed: to act
     at a precise point of a run (clients leave while a drain waits, an engine stops mid-run)."""
     proc = subprocess.Popen(playbook_cmd(name, *args, extra_inventory=extra_inventory), env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -99,7 +99,7 @@ def run_playbook_watching(name, *args, extra_inventory=None, on_line=None, timeo
         if line is None:
             break
         out.append(line)
-        for marker in [m for m in pending if m in line]:
+        for marker in [m for m in pending if all(part in line for part in m)]:
             fired[marker] = pending.pop(marker)()
     proc.wait(timeout=60)
     return proc.returncode, "".join(out), fired

@@ -11,7 +11,7 @@ import pytest
 from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, engines, host, inspect, recap,
                      run_playbook, run_playbook_watching, set_streams, stats)
 
-DRAIN_WAITS = "RETRYING: [%s]: %s-1 - drain"  # printed while the drain of that host's container waits
+DRAIN_WAITS = ("RETRYING: [%s]", "Drain, wait until its streams end - %s-1")  # while that drain waits
 
 VERSIONS = {TEST_IMAGE: "1.0.0", NEXT_IMAGE: "1.1.0"}
 
@@ -48,7 +48,7 @@ def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
     rc, out, fired = run_playbook_watching(
         "rolling_update", "-e", "wcs_rollout_serial=3", "-e", "wcs_rollout_max_fail_percentage=50",
         extra_inventory=override,
-        on_line={DRAIN_WAITS % ("wcs-mh-1", "wcs-mh-1"):
+        on_line={(DRAIN_WAITS[0] % "wcs-mh-1", DRAIN_WAITS[1] % "wcs-mh-1"):
                  lambda: set_streams(host("wcs-mh-1"), container_name("wcs-mh-1"), 0) or time.monotonic()})
     print("rolling_update (b) took %.0fs" % (time.monotonic() - started))
     r = recap(out)
@@ -58,7 +58,7 @@ def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
         assert r[name]["failed"] == 0 and r[name]["changed"] >= 1, r
     assert "rolled back (wcs-mh-2-1 -> %s), answering again" % TEST_IMAGE in " ".join(out.split())
     assert fired, "the drain of wcs-mh-1 did not wait for its streams"
-    assert "changed: [wcs-mh-3]" in out.split("drain: end the remaining streams")[1].split("TASK")[0]
+    assert "changed: [wcs-mh-3]" in out.split("Drain, end the remaining streams")[1].split("TASK")[0]
     assert_runs("wcs-mh-1", NEXT_IMAGE)
     assert_runs("wcs-mh-2", TEST_IMAGE)
     assert_runs("wcs-mh-3", NEXT_IMAGE)
@@ -70,8 +70,8 @@ def test_c_engine_stopped_mid_run_stops_at_max_fail_then_rerun_changes_only_ther
     args = ("-e", "wcs_rollout_image=%s" % NEXT_IMAGE, "-e", "wcs_rollout_serial=1",
             "-e", "wcs_rollout_max_fail_percentage=0", "-e", "wcs_drain_timeout=120")
     rc, out, fired = run_playbook_watching(
-        "rolling_update", *args, on_line={DRAIN_WAITS % ("wcs-mh-2", "wcs-mh-2"): lambda: engines("stop", 2)})
-    stopped = fired.get(DRAIN_WAITS % ("wcs-mh-2", "wcs-mh-2"))
+        "rolling_update", *args, on_line={(DRAIN_WAITS[0] % "wcs-mh-2", DRAIN_WAITS[1] % "wcs-mh-2"): lambda: engines("stop", 2)})
+    stopped = fired.get((DRAIN_WAITS[0] % "wcs-mh-2", DRAIN_WAITS[1] % "wcs-mh-2"))
     assert stopped is not None and stopped.returncode == 0, out[-3000:]
     r = recap(out)
     assert rc != 0, out[-3000:]
