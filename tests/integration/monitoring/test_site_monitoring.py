@@ -1,0 +1,157 @@
+"""`ansible-playbook mediaops.wcs.site -e wcs_monitoring_enabled=true` with the real tools, on this directory's
+own block and names: the whole site (plan, macvlan network on a veth parent, property files, a pinned emulator
+container, health gate) followed by the monitoring role. The host cannot reach its macvlan container through the
+parent, so the WCS exporter asks from inside the container's network namespace.
+
+Checked: Debian's node exporter, the WCS exporter and Debian's Prometheus run from pidfiles on the host's
+reserved CPU; the generated file_sd targets and Grafana provisioning files; every query of the dashboard returns
+data from the real Prometheus; a container stopped mid-test is wcs_up 0 while the exporter keeps answering; a
+second run of the role changes nothing; the role's teardown stops every process; mediaops.wcs.teardown removes
+the container and network."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monhelpers import Prom, dashboard_exprs, free_port, online_cpus, pid_alive, stop_pid
+
+HERE = Path(__file__).resolve().parent
+ROLE_ONLY = HERE / "playbooks/monitoring.yml"
+PARENT = "wcstp1"
+NAME = "wcst-mon-site-1"
+pytestmark = pytest.mark.slow
+
+
+def stamp(what, start=[]):  # noqa: B006 - progress with times (pytest -s shows it)
+    start.append(start[0] if start else time.monotonic())
+    print("[%6.1fs] %s" % (time.monotonic() - start[0], what), flush=True)
+
+
+def recap_changed(stdout):
+    line = [l for l in stdout.splitlines() if l.startswith("localhost")][-1]
+    return int(line.split("changed=")[1].split()[0])
+
+
+def cpus_allowed(pid):
+    return Path("/proc/%d/status" % pid).read_text().split("Cpus_allowed_list:")[1].split()[0]
+
+
+@pytest.fixture
+def site(tmp_path, veth_parent, emulator_image, docker_client):
+    veth_parent(PARENT, host_cidr="198.51.100.130/28")
+    ports = {"prom": free_port(), "node": free_port(), "exporter": free_port()}
+    cpus = online_cpus()
+    extra = {
+        # the site's own inputs: one container on the last CPU, the first kept for the host (and monitoring)
+        "wcs_container_count": 1, "wcs_name_prefix": "wcst-mon-site-", "wcs_image": emulator_image,
+        "wcs_pull": "never", "wcs_network_name": "wcst-mon-site-net", "wcs_network_driver": "macvlan",
+        "wcs_network_mode": "bridge", "wcs_network_parent": PARENT, "wcs_network_block": "198.51.100.128/28",
+        "wcs_reserved_cpus": [cpus[0]], "wcs_cpusets": [str(cpus[-1])], "wcs_allow_shared_cpus": True,
+        "wcs_heap": "512m", "wcs_conf_root": str(tmp_path / "wcs"), "wcs_plan_show": False,
+        # monitoring on loopback ports; files and pidfiles under the test's directory
+        "wcs_monitoring_enabled": True, "wcs_monitoring_service_manager": "none",
+        "wcs_monitoring_install_packages": False, "wcs_monitoring_base_dir": str(tmp_path / "mon"),
+        "wcs_monitoring_prometheus_config_dir": str(tmp_path / "prometheus"),
+        "wcs_monitoring_prometheus_port": ports["prom"], "wcs_monitoring_node_exporter_port": ports["node"],
+        "wcs_monitoring_exporter_port": ports["exporter"],
+        # only the planned container: other tests' labelled containers may run on this engine
+        "wcs_monitoring_exporter_docker_discovery": False,
+        "wcs_monitoring_scrape_interval": "1s", "wcs_monitoring_scrape_timeout": "1s",
+        "wcs_monitoring_node_exporter_extra_args": ["--collector.disable-defaults", "--collector.cpu",
+                                                    "--collector.netdev", "--collector.meminfo"],
+        "wcs_monitoring_grafana_provisioning_dir": str(tmp_path / "grafana/provisioning"),
+        "wcs_monitoring_grafana_dashboards_dir": str(tmp_path / "grafana/dashboards"),
+    }
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {
+        "wcs_hosts": {"hosts": {"localhost": {
+            # as inventories/lab does: the venv's interpreter (it has prometheus-client for the exporter)
+            "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}},
+        "grafana": {"hosts": {"localhost": {}}}}}}))
+    yield {"extra": extra, "inventory": inventory, "ports": ports, "tmp": tmp_path, "cpus": cpus,
+           "run": tmp_path / "mon/run"}
+    # the test ends with both teardowns; after a failure, stop what is left by pidfile and remove by name
+    for pidfile in (tmp_path / "mon/run").glob("*.pid") if (tmp_path / "mon/run").exists() else []:
+        stop_pid(int(pidfile.read_text()))
+    for container in docker_client.containers.list(all=True, filters={"name": "wcst-mon-site-"}):
+        container.remove(force=True)
+    for net in docker_client.networks.list(names=["wcst-mon-site-net"]):
+        net.remove()
+
+
+def test_site_with_monitoring(site, playbook, docker_client):
+    stamp("site with monitoring")
+    first = playbook("mediaops.wcs.site", inventory=site["inventory"], extra_vars=site["extra"])
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    stamp("site done")
+    container = docker_client.containers.get(NAME)
+    rc, out = container.exec_run(["sh", "-c", 'printf "streams_webrtc_in=4\\nstreams_webrtc_out=3\\n'
+                                              'degraded_streams=1\\n" > /var/lib/wcs-emulator/streams'])
+    assert rc == 0, out
+
+    running = {p.stem: int(p.read_text()) for p in site["run"].glob("*.pid")}
+    assert set(running) == {"wcs-exporter", "node-exporter", "prometheus"}, running
+    for name, pid in running.items():
+        assert pid_alive(pid), name
+        assert cpus_allowed(pid) == str(site["cpus"][0]), "%s must run on the reserved CPU only" % name
+
+    sd = site["tmp"] / "prometheus/file_sd/mediaops-wcs"
+    (target,) = json.loads((sd / "wcs/localhost.json").read_text())
+    assert target["labels"] == {"host": "localhost", "container": NAME, "cpuset": str(site["cpus"][-1]),
+                                "__param_container": NAME}
+    assert target["targets"] == ["127.0.0.1:%d" % site["ports"]["exporter"]]
+    assert json.loads((sd / "node/localhost.json").read_text())[0]["labels"] == {"host": "localhost"}
+    graf = site["tmp"] / "grafana"
+    assert json.loads((graf / "dashboards/wcs-dashboard.json").read_text())["uid"] == "mediaops-wcs"
+    source = yaml.safe_load((graf / "provisioning/datasources/mediaops-wcs.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://127.0.0.1:%d" % site["ports"]["prom"]
+    provider = yaml.safe_load((graf / "provisioning/dashboards/mediaops-wcs.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == str(graf / "dashboards")
+
+    prom = Prom(site["ports"]["prom"])
+
+    def health():
+        return sorted((t["labels"]["job"], t["labels"]["instance"], t["health"]) for t in prom.targets())
+
+    # prometheus itself, node, wcs_exporter, and one wcs target per container
+    prom.wait("every target up", lambda: (lambda h: len(h) == 4 and all(x[2] == "up" for x in h))(health()),
+              timeout=30, show=health)
+    prom.wait("the container's streams", lambda: prom.query("wcs_streams > 0"), timeout=30)
+    prom.wait("rates", lambda: prom.query('rate(node_cpu_seconds_total{host="localhost"}[15s])'), timeout=30)
+    stamp("targets up")
+    empty = [(title, expr) for title, expr in dashboard_exprs() if not prom.query(expr)]
+    assert not empty, "dashboard queries without data:\n" + "\n".join("%s: %s" % e for e in empty)
+    share = prom.query("sum(wcs_degraded_streams) / clamp_min(sum(wcs_streams), 1)")
+    assert float(share[0]["value"][1]) == pytest.approx(1 / 7)
+    groups = {(r["metric"]["cpu"], r["metric"]["group"]) for r in prom.query("wcs_cpu_group")}
+    assert groups == {(str(site["cpus"][0]), "host-reserved"), (str(site["cpus"][-1]), NAME)}
+    stamp("every dashboard query answered")
+
+    # the monitoring role again with the same plan (read back from the exporter's targets file): no change
+    targets = json.loads((site["tmp"] / "mon/targets.json").read_text())
+    plan = {"host": "localhost", "docker_host": "unix:///var/run/docker.sock",
+            "reserved_cpus": targets["reserved_cpus"], "containers": targets["containers"]}
+    second = playbook(ROLE_ONLY, inventory=site["inventory"], extra_vars=dict(site["extra"], wcs_plan=plan))
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert recap_changed(second.stdout) == 0, second.stdout[-3000:]
+    assert {p.stem: int(p.read_text()) for p in site["run"].glob("*.pid")} == running
+    stamp("second run changed nothing")
+
+    container.stop(timeout=1)
+    prom.wait("wcs_up == 0 for the stopped container", lambda: prom.query('wcs_up{container="%s"} == 0' % NAME),
+              timeout=30)
+    assert prom.query('up{job="wcs", container="%s"} == 1' % NAME), "the exporter itself must keep answering"
+    stamp("stopped container is wcs_up 0")
+
+    down = playbook(ROLE_ONLY, inventory=site["inventory"], extra_vars=dict(site["extra"], wcs_monitoring_state="absent"))
+    assert down.returncode == 0, down.stdout[-3000:]
+    assert not any(pid_alive(pid) for pid in running.values())
+    assert not list(site["run"].glob("*.pid"))
+    gone = playbook("mediaops.wcs.teardown", inventory=site["inventory"], extra_vars=site["extra"])
+    assert gone.returncode == 0, gone.stdout[-3000:]
+    assert not docker_client.containers.list(all=True, filters={"name": "wcst-mon-site-"})
+    stamp("torn down")
