@@ -53,13 +53,13 @@ options:
     type: bool
     default: false
   server_options:
-    description: Options for the C(### SERVER OPTIONS ###) section (kind C(core)), one option per item.
+    description: "Options for the C(### SERVER OPTIONS ###) section (kind C(core)), one option per item."
     type: list
     elements: str
     default: []
   jvm_options:
     description:
-      - Options for the C(### JVM OPTIONS ###) section (kind C(core)), one option per item.
+      - "Options for the C(### JVM OPTIONS ###) section (kind C(core)), one option per item."
       - An option for the same setting as O(heap) or O(zgc) (e.g. C(-Xmx20g)) wins over it.
     type: list
     elements: str
@@ -72,8 +72,10 @@ extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
   check_mode:
+    description: Reports what would change without writing.
     support: full
   diff_mode:
+    description: Shows the file before and after.
     support: full
 author:
   - mediaops engineering (@mediaops)

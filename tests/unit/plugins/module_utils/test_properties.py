@@ -74,7 +74,7 @@ def test_managed_keys_win_in_place_and_comments_stay():
 
 
 def test_hand_added_key_is_kept_and_reported_across_runs():
-    first, _ = merge_properties(None, {"ip": "198.51.100.4", "media_port_from": 31001})
+    first, _report = merge_properties(None, {"ip": "198.51.100.4", "media_port_from": 31001})
     edited = first + "my_hand_setting=42\n"
     second, report = merge_properties(edited, {"ip": "198.51.100.4", "media_port_from": 31001})
     assert as_dict(second)["my_hand_setting"] == "42"
@@ -83,7 +83,7 @@ def test_hand_added_key_is_kept_and_reported_across_runs():
 
 
 def test_key_no_longer_managed_is_removed_but_hand_keys_are_not():
-    first, _ = merge_properties(None, {"ip": "198.51.100.4", "test_duration": 600})
+    first, _report = merge_properties(None, {"ip": "198.51.100.4", "test_duration": 600})
     edited = first + "hand=1\n"
     second, report = merge_properties(edited, {"ip": "198.51.100.4"})
     assert "test_duration" not in as_dict(second)
@@ -92,12 +92,12 @@ def test_key_no_longer_managed_is_removed_but_hand_keys_are_not():
 
 
 def test_duplicates_of_managed_key_collapse():
-    text, _ = merge_properties("ip=1.1.1.1\nx=1\nip=2.2.2.2\n", {"ip": "203.0.113.4"})
-    assert [k for k, _ in parse_properties(text)] == ["ip", "x"]
+    text, _report = merge_properties("ip=1.1.1.1\nx=1\nip=2.2.2.2\n", {"ip": "203.0.113.4"})
+    assert [pair[0] for pair in parse_properties(text)] == ["ip", "x"]
 
 
 def test_value_rendering_and_none_means_unmanaged():
-    text, _ = merge_properties("codecs=a\n", {"rtp_bundle": True, "codecs": None, "list": ["opus", "h264"]})
+    text, _report = merge_properties("codecs=a\n", {"rtp_bundle": True, "codecs": None, "list": ["opus", "h264"]})
     values = as_dict(text)
     assert values == {"codecs": "a", "rtp_bundle": "true", "list": "opus,h264"}
 
@@ -134,7 +134,7 @@ def test_round_trip_managed_win_hand_kept_idempotent(hand, managed):
 @settings(max_examples=100, deadline=None)
 @given(hand=prop_dicts, first=prop_dicts, second=prop_dicts)
 def test_dropping_managed_keys_never_drops_hand_keys(hand, first, second):
-    rendered, _ = merge_properties(None, first)
+    rendered, _report = merge_properties(None, first)
     hand_only = {k: v for k, v in hand.items() if k not in first and k not in second}
     edited = rendered + "".join("%s=%s\n" % kv for kv in hand_only.items())
     text, report = merge_properties(edited, second)
@@ -178,7 +178,7 @@ def test_core_seed_merge_replaces_heap_drops_other_gc_keeps_hand_options():
 
 
 def test_core_zgc_off_removes_lines_it_managed():
-    first, _ = merge_core(None, core_options(heap="4g", zgc=True))
+    first, _report = merge_core(None, core_options(heap="4g", zgc=True))
     second, report = merge_core(first, core_options(heap="4g", zgc=False))
     assert "-XX:+UseZGC" not in parse_core(second)["jvm"]
     assert set(report["removed"]) == {"-XX:UnlockExperimentalVMOptions", "-XX:UseZGC"}
@@ -186,7 +186,7 @@ def test_core_zgc_off_removes_lines_it_managed():
 
 def test_core_option_moves_to_its_section():
     existing = "%s\n%s\n-Dwcs.mode=old\n" % (SERVER_HEADER, JVM_HEADER)
-    text, _ = merge_core(existing, core_options(server_options=["-Dwcs.mode=new"]))
+    text, _report = merge_core(existing, core_options(server_options=["-Dwcs.mode=new"]))
     assert parse_core(text) == {"server": ["-Dwcs.mode=new"], "jvm": []}
 
 
