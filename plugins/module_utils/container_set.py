@@ -63,7 +63,10 @@ def ensure_images(client, desired, check_mode):
             if check_mode:
                 pulled.append(image)
                 continue
-            repo, _, tag = image.rpartition(":") if "@" not in image else (image, "", None)
+            if "@" in image:
+                repo, tag = image, None
+            else:
+                repo, tag = image.rsplit(":", 1)
             try:
                 client.pull(repo, tag=tag or None)
                 have[image] = client.inspect_image(image)["Id"]
@@ -163,8 +166,8 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
             restarts = info.get("RestartCount", 0)
         if not state.get("Running") or state.get("Restarting") or info.get("RestartCount", 0) != restarts:
             raise EngineFailure("%s exited while waiting for its statistics page (status %s, exit code %s). "
-                                "Last log lines:\n%s" % (name, state.get("Status"), state.get("ExitCode"),
-                                                          logs_tail(client, cid)))
+                                "Last log lines:\n%s"
+                                % (name, state.get("Status"), state.get("ExitCode"), logs_tail(client, cid)))
         pid = state.get("Pid")
         try:
             resp = request("GET", STAT_PATH, port, pid=pid, timeout=2)

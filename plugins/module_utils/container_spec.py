@@ -266,8 +266,8 @@ def environment_for(desired):
 def _env_dict(entries):
     out = {}
     for entry in entries or []:
-        key, _, value = entry.partition("=")
-        out[key] = value
+        key, sep, value = entry.partition("=")
+        out[key] = value if sep else ""
     return out
 
 

@@ -20,6 +20,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only on hosts without the SDK
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
+    docker = None
 
     class DockerException(Exception):
         """Stand-in so that ``except`` clauses still parse without the SDK."""
@@ -29,6 +30,9 @@ except ImportError:  # pragma: no cover - exercised only on hosts without the SD
 
     class NotFound(APIError):
         """Stand-in."""
+
+__all__ = ["APIError", "DockerException", "NotFound", "HAS_DOCKER", "DOCKER_ARGUMENT_SPEC", "docker",
+           "docker_argument_spec", "engine_is_local", "engine_error", "get_client"]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 

@@ -90,8 +90,8 @@ def request(method, path, port, host="127.0.0.1", pid=None, body=None, headers=N
             if left <= 0:
                 os.kill(child, 9)
                 raise NetnsHTTPError("no answer within %ss from pid %d's namespace" % (timeout, pid))
-            ready, _, _ = select.select([read_fd], [], [], left)
-            if not ready:
+            readable = select.select([read_fd], [], [], left)[0]
+            if not readable:
                 continue
             chunk = os.read(read_fd, 65536)
             if not chunk:

@@ -25,8 +25,10 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
+    description: Predicts create, recreate or removal without changing anything.
     support: full
   diff_mode:
+    description: Shows the network before and after (driver, parent, mode, IPAM).
     support: full
 options:
   name:
@@ -302,8 +304,8 @@ def main():
                     changes=changes, diff=dict(before=before, after=desired))
             _validate_present(module, client, desired)
             plan = _reconnect_plan(module, client, desired, current_inspect)
-            result.update(changed=True, actions=["recreated"] + ["reconnected %s %s" % (n, a or "(dynamic)")
-                                                                 for _, n, a in plan])
+            reconnects = ["reconnected %s %s" % (name, addr or "(dynamic)") for cid, name, addr in plan]
+            result.update(changed=True, actions=["recreated"] + reconnects)
             if not module.check_mode:
                 _disconnect_all(module, client, p["name"], current_inspect)
                 try:

@@ -30,8 +30,10 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
+    description: Predicts every action (created, recreated, removed, ...) without changing anything.
     support: full
   diff_mode:
+    description: Shows each changed container before and after; secrets only as (changed) or (unchanged).
     support: full
 options:
   containers:
@@ -235,13 +237,34 @@ containers:
   type: list
   elements: dict
   contains:
-    name: {description: Container name., type: str, returned: always}
-    id: {description: Container id (empty in check mode for one not created yet; null when removed)., type: str, returned: always}
-    image: {description: Image, normalised (V(busybox) reads V(busybox:latest))., type: str, returned: always}
-    cpuset: {description: CPUs, in canonical Docker syntax., type: str, returned: always}
-    cpuset_mems: {description: NUMA memory nodes., type: str, returned: always}
-    ipv4_address: {description: Static address asked for., type: str, returned: always}
-    state: {description: V(running), V(stopped) or V(absent) after the run., type: str, returned: always}
+    name:
+      description: Container name.
+      type: str
+      returned: always
+    id:
+      description: Container id (null in check mode for one not created yet, and when removed).
+      type: str
+      returned: always
+    image:
+      description: Image, normalised (V(busybox) reads V(busybox:latest)).
+      type: str
+      returned: always
+    cpuset:
+      description: CPUs, in canonical Docker syntax.
+      type: str
+      returned: always
+    cpuset_mems:
+      description: NUMA memory nodes.
+      type: str
+      returned: always
+    ipv4_address:
+      description: Static address asked for.
+      type: str
+      returned: always
+    state:
+      description: V(running), V(stopped) or V(absent) after the run.
+      type: str
+      returned: always
     action:
       description: What was done.
       type: str
@@ -262,8 +285,6 @@ pulled:
   type: list
   elements: str
 """
-
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -357,8 +378,8 @@ def main():
     try:
         managed = managed_containers(client)
         wanted = {d["name"] for d in desired if d["state"] != "absent"}
-        others = {} if p["purge"] else {n: cpuset_label(e) for n, e in managed.items()
-                                         if n not in {d["name"] for d in desired}}
+        listed = {d["name"] for d in desired}
+        others = {} if p["purge"] else {n: cpuset_label(e) for n, e in managed.items() if n not in listed}
         validate_set([d for d in desired if d["name"] in wanted], online_cpus(module, client), others,
                      p["allow_shared_cpus"])
         images, pulled = ensure_images(client, desired, module.check_mode)
@@ -377,13 +398,15 @@ def main():
         engine_error(module, exc, "answer")
 
     results = [result_of(s, module.check_mode) for s in steps]
-    diffs = [diff_of(s) for s in steps if s["action"] != "unchanged"]
+    changed_steps = [s for s in steps if s["action"] != "unchanged"]
+    before, after = {}, {}
+    for step in changed_steps:
+        before[step["name"]], after[step["name"]] = diff_of(step)
     result = dict(
-        changed=any(s["action"] != "unchanged" for s in steps) or bool(pulled),
+        changed=bool(changed_steps) or bool(pulled),
         containers=results,
         pulled=pulled,
-        diff=dict(before={n: b for (b, _), n in zip(diffs, [s["name"] for s in steps if s["action"] != "unchanged"])},
-                  after={n: a for (_, a), n in zip(diffs, [s["name"] for s in steps if s["action"] != "unchanged"])}),
+        diff=dict(before=before, after=after),
     )
     module.exit_json(**result)
 

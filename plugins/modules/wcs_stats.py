@@ -23,8 +23,10 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is nothing to show.
     support: none
 options:
   container:

@@ -146,7 +146,7 @@ def run_module(module, args, check=False, diff=False, host="localhost", extra_en
     marker = re.compile(r"^%s \| ([A-Z]+)(!?) => " % re.escape(host), re.M)
     found = list(marker.finditer(proc.stdout))
     try:
-        result, _ = json.JSONDecoder().raw_decode(proc.stdout, found[-1].end())
+        result = json.JSONDecoder().raw_decode(proc.stdout, found[-1].end())[0]
     except (IndexError, ValueError):
         raise AssertionError("ansible printed no JSON result (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout,
                                                                                   proc.stderr))

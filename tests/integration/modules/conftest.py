@@ -77,7 +77,7 @@ def _stop_leftover_engine():
         return
     if b"dockerd" in cmdline and str(ENGINE_DIR).encode() in cmdline:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
+        for _attempt in range(100):
             if not Path("/proc/%d" % pid).exists():
                 break
             time.sleep(0.2)

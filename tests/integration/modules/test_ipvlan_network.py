@@ -8,8 +8,7 @@ GW = "198.51.100.113"
 
 
 @pytest.mark.parametrize("driver,mode,other_mode", [("ipvlan", "l2", "l3"), ("macvlan", "bridge", "private")])
-def test_create_idempotent_check_diff_recreate(module, veth_parent, cleanup, docker_client, driver, mode,
-                                                other_mode):
+def test_create_idempotent_check_diff_recreate(module, veth_parent, cleanup, docker_client, driver, mode, other_mode):
     name = cleanup("networks", "wcst-mod-net-%s" % driver)
     p1, p2 = veth_parent("wcstm1"), veth_parent("wcstm2")
     args = dict(name=name, driver=driver, parent=p1, subnet=SUBNET, gateway=GW, ip_range="198.51.100.116/30",

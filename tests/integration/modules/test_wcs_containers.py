@@ -18,7 +18,7 @@ PASSWORD, LICENSE = "pw-Zq8-never-shown", "LIC-7f3a-never-shown"
 @pytest.fixture
 def net(module, veth_parent, engine):
     """A macvlan network on the private engine, made by ipvlan_network; returns (name, docker_host)."""
-    host, _ = engine
+    host = engine[0]
 
     def make(name="wcst-mod-c", veth="wcstm3", driver="macvlan"):
         parent = veth_parent(veth)
@@ -146,8 +146,8 @@ def test_network_recreated_with_force_keeps_static_addresses(module, engine, net
     host, client = engine
     network = net()
     top = dict(image=TEST, network=network, conf_dir=conf_dir(), allow_shared_cpus=True)
-    cs = [dict(name="wcst-mod-n1", ipv4_address="198.51.100.75"), dict(name="wcst-mod-n2",
-                                                                          ipv4_address="198.51.100.76")]
+    cs = [dict(name="wcst-mod-n1", ipv4_address="198.51.100.75"),
+          dict(name="wcst-mod-n2", ipv4_address="198.51.100.76")]
     ids = {c["name"]: c["id"] for c in by_name(run(module, host, cs, **top)).values()}
     parent2 = veth_parent("wcstm4")
     args = dict(name=network, driver="macvlan", parent=parent2, subnet=SUBNET, gateway=GW, docker_host=host)
@@ -164,14 +164,14 @@ def test_network_recreated_with_force_keeps_static_addresses(module, engine, net
 
 
 def test_wait_fails_on_broken_image_on_exit_and_on_rlimits(module, engine, net, conf_dir):
-    host, _ = engine
+    host = engine[0]
     network = net()
     base = dict(network=network, conf_dir=conf_dir(), wait=True)
     res = run(module, host, [dict(name="wcst-mod-w1", image=BROKEN)], wait_timeout=3, **base)
     assert res.get("failed") and "did not answer within wait_timeout=3s" in res["msg"], res.get("msg")
 
-    res = run(module, host, [dict(name="wcst-mod-w2", image=TEST)], wait_timeout=30,
-              **dict(base, conf_dir=None))  # no property files: the emulator exits
+    without_conf = {k: v for k, v in base.items() if k != "conf_dir"}  # no property files: the emulator exits
+    res = run(module, host, [dict(name="wcst-mod-w2", image=TEST)], wait_timeout=30, **without_conf)
     assert res.get("failed") and "wcst-mod-w2 exited while waiting" in res["msg"], res.get("msg")
     assert "wcs-emulator:" in res["msg"] and "missing" in res["msg"]  # the log tail
 
@@ -206,7 +206,7 @@ def test_ipvlan_attach_where_the_kernel_allows(module, engine, net, conf_dir, ip
     if not supported:
         print("skip: " + reason)
         pytest.skip(reason)
-    host, _ = engine
+    host = engine[0]
     network = net(driver="ipvlan")
     got = by_name(run(module, host, [dict(name="wcst-mod-i1", ipv4_address="198.51.100.78")], image=TEST,
                       network=network, conf_dir=conf_dir(), wait=True, wait_timeout=30))
@@ -214,7 +214,7 @@ def test_ipvlan_attach_where_the_kernel_allows(module, engine, net, conf_dir, ip
 
 
 def test_bad_input_and_unreachable_engine(module, engine):
-    host, _ = engine
+    host = engine[0]
     res = run(module, host, [dict(name="wcst-mod-b1", image=TEST, cpuset="0-63")])
     assert res.get("failed") and "not online" in res["msg"]
     res = run(module, "unix:///run/wcst-mod-nonexistent.sock", [dict(name="wcst-mod-b1", image=TEST)])

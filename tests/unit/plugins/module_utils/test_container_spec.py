@@ -26,9 +26,8 @@ def inspect_of(d, image_id="sha256:aaa"):
     """What the engine reports for a container created from d (the parts the module reads)."""
     spec = d["spec"]
     env = ["PATH=/usr/bin"] + ["%s=%s" % kv for kv in environment_for(d).items()]
-    networks = {spec["network"] or "bridge": {"IPAMConfig": {"IPv4Address": spec["ipv4_address"]}
-                                               if spec["ipv4_address"] else None,
-                                               "IPAddress": spec["ipv4_address"] or "172.17.0.2"}}
+    ipam = {"IPv4Address": spec["ipv4_address"]} if spec["ipv4_address"] else None
+    networks = {spec["network"] or "bridge": {"IPAMConfig": ipam, "IPAddress": spec["ipv4_address"] or "172.17.0.2"}}
     return {
         "Image": image_id,
         "Config": {"Image": d["spec"]["image"].replace(":latest", ""), "Env": env,

@@ -40,7 +40,7 @@ def test_sections_by_rule_not_spelling():
 
 
 def test_types():
-    stats, _ = parse_stat_page(PAGE)
+    stats = parse_stat_page(PAGE)[0]
     assert stats["config_zgc"] is True and stats["config_license_set"] is False
     assert stats["emulator_version"] == "1.2.3"
     assert stats["system_java_cpu_usage"] == 0.25
@@ -53,7 +53,7 @@ def test_keys_before_header_and_empty_page():
 
 
 def test_stream_count_sums_in_out_counters_only():
-    stats, _ = parse_stat_page(PAGE)
+    stats = parse_stat_page(PAGE)[0]
     assert stream_count_from_stats(stats) == 6
 
 
