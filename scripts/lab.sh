@@ -21,7 +21,7 @@ INVENTORY=inventories/lab
 say() { printf 'lab: %s\n' "$*" >&2; }
 
 links_up() {
-  if ! ip netns list | grep -qw "$NETNS"; then
+  if ! ip netns list | grep -w "$NETNS" >/dev/null; then
     say "creating netns $NETNS (the upstream router)"
     ip netns add "$NETNS"
   fi
@@ -42,7 +42,7 @@ links_down() {
     say "removing veth $PARENT"
     ip link del "$PARENT"
   fi
-  if ip netns list | grep -qw "$NETNS"; then
+  if ip netns list | grep -w "$NETNS" >/dev/null; then
     say "removing netns $NETNS"
     ip netns del "$NETNS"
   fi
