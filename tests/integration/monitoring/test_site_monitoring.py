@@ -53,7 +53,7 @@ def site(tmp_path, veth_parent, emulator_image, docker_client):
         "wcs_reserved_cpus": [cpus[0]], "wcs_cpusets": [str(cpus[-1])], "wcs_allow_shared_cpus": True,
         "wcs_heap": "512m", "wcs_conf_root": str(tmp_path / "wcs"), "wcs_plan_show": False,
         # monitoring on loopback ports; files and pidfiles under the test's directory
-        "wcs_monitoring_enabled": True, "wcs_monitoring_service_manager": "none",
+        "wcs_monitoring_enabled": True, "wcs_monitoring_service_manager": "auto",  # -> none here (no systemd as PID 1)
         "wcs_monitoring_install_packages": False, "wcs_monitoring_base_dir": str(tmp_path / "mon"),
         "wcs_monitoring_prometheus_config_dir": str(tmp_path / "prometheus"),
         "wcs_monitoring_prometheus_port": ports["prom"], "wcs_monitoring_node_exporter_port": ports["node"],
