@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What CPU pinning buys a media server, measured here with real containers on the real engine.
 
 Three configurations, one after the other in one run. In each, the probed container runs busy loops of its own
@@ -82,7 +81,7 @@ def run_one(client, name, probed_opts, hog_opts, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of probing per configuration")
     parser.add_argument("--period-ms", type=float, default=20.0)
     parser.add_argument("--work-ms", type=float, default=1.0)
@@ -146,10 +145,10 @@ def main():
     isolation_plot.plot(report, str(out_dir / "lateness.png"))
     if args.plot:
         isolation_plot.plot(report, args.plot)
-    print("\nreport: %s\nplot:   %s%s" % (out_dir / "report.json", out_dir / "lateness.png",
-                                         "\n        " + args.plot if args.plot else ""))
-    print("load average before/after: %s / %s" % (" ".join(load_before),
-                                                   " ".join(report["settings"]["loadavg_after"])))
+    extra_plot = "\n        " + args.plot if args.plot else ""
+    print("\nreport: %s\nplot:   %s%s" % (out_dir / "report.json", out_dir / "lateness.png", extra_plot))
+    load_after = " ".join(report["settings"]["loadavg_after"])
+    print("load average before/after: %s / %s" % (" ".join(load_before), load_after))
 
 
 if __name__ == "__main__":

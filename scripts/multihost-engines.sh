@@ -179,9 +179,8 @@ stop_engine() {
 unmount_under() {
   # Mounts a killed daemon may leave (overlay layers, netns files, shm): deepest first.
   local dir=$1 m
-  for m in $(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-    umount -l "$m" 2>/dev/null || true
-  done
+  awk -v d="$dir" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while IFS= read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
 remove_host() {
@@ -224,7 +223,9 @@ status_host() {
 
 [ $# -eq 2 ] || usage
 cmd=$1; n=$2
-[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le $MAX_HOSTS ] || die "host count/index must be 1..$MAX_HOSTS (one documentation /28 each)"
+if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt $MAX_HOSTS ]; then
+  die "host count/index must be 1..$MAX_HOSTS (one documentation /28 each)"
+fi
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, dockerd)"
 
 case "$cmd" in

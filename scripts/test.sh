@@ -8,7 +8,7 @@
 #   build        ansible-galaxy collection build
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scripts/bootstrap.sh
 # shellcheck source=/dev/null
 source scripts/venv.sh

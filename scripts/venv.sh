@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source me: puts the project's .venv and collection path in this shell.
 _root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$_root/.venv/bin:$PATH"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Timer probe: a pacing loop that measures how late a periodic task wakes up under a container's CPU constraints.
 
 A WCS media thread sends an RTP packet every 20 ms (the packetisation interval) and does a little work per packet.
@@ -358,7 +357,7 @@ def run_probes(targets, period_ms=20, work_ms=1, duration=10, concurrent=True, w
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--period-ms", type=float, default=20.0, help="tick period (default 20, RTP pacing)")
     parser.add_argument("--work-ms", type=float, default=1.0, help="CPU work per tick (default 1)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds to run (default 10)")
@@ -381,4 +380,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -12,13 +12,14 @@ description:
     woke up (p50, p99, p99.9, max, missed deadlines per minute and in total).
   - The child joins the container's cgroup (cgroup v1 C(cpu), C(cpuacct), C(cpuset) hierarchies, or the cgroup v2
     C(docker-<id>.scope)) so the container's cpuset and CPU quota both apply to it; where that is not possible it
-    takes the container's cpuset as its CPU affinity (no quota then) and says so in RV(probes.placement).
+    takes the container's cpuset as its CPU affinity (no quota then) and says so in each probe's C(placement).
   - Never changes a container. The child exits when done, which removes it from the cgroup; nothing is created.
     Joining the cgroup of a container close to its memory limit charges the probe's few new pages to it.
   - Needs root on the container's host and a local engine (V(unix://) O(docker_host)), since it reads /proc and
     /sys/fs/cgroup of that host.
 version_added: 1.0.0
-author: mediaops engineering
+author:
+  - mediaops engineering (@mediaops)
 options:
   containers:
     description:
@@ -58,9 +59,10 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
+    description: Check mode resolves the containers and probes nothing.
     support: full
-    details: Check mode resolves the containers and probes nothing.
   diff_mode:
+    description: Nothing changes, so there is nothing to show.
     support: none
 notes:
   - The module is read-only towards the engine and always returns C(changed=false).

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Plots an isolation report: the CDF of timer lateness per container on a log axis.
 
 Runs on the controller (needs matplotlib there): ``isolation_plot.py report.json lateness.png``. One line per

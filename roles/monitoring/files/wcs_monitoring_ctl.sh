@@ -50,7 +50,7 @@ action=${1:-}; [ $# -ge 2 ] || die "usage: $0 start|restart|stop|reload|status P
 pidfile=$2
 case $action in
   start|restart)
-    [ $# -ge 6 ] && [ "$5" = "--" ] || die "usage: $0 $action PIDFILE LOGFILE CPUS -- COMMAND [ARGS...]"
+    if [ $# -lt 6 ] || [ "$5" != "--" ]; then die "usage: $0 $action PIDFILE LOGFILE CPUS -- COMMAND [ARGS...]"; fi
     logfile=$3 cpus=$4; shift 5
     want=$(printf '%s\n' "$@")
     if pid=$(alive "$pidfile"); then

@@ -38,7 +38,7 @@ def stop_pid(pid):
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -26,9 +26,14 @@ NAME = "wcst-mon-site-1"
 pytestmark = pytest.mark.slow
 
 
-def stamp(what, start=[]):  # noqa: B006 - progress with times (pytest -s shows it)
-    start.append(start[0] if start else time.monotonic())
-    print("[%6.1fs] %s" % (time.monotonic() - start[0], what), flush=True)
+_STAMP_START = []
+
+
+def stamp(what):
+    """Progress with times since the first stamp (pytest -s shows it)."""
+    if not _STAMP_START:
+        _STAMP_START.append(time.monotonic())
+    print("[%6.1fs] %s" % (time.monotonic() - _STAMP_START[0], what), flush=True)
 
 
 def recap_changed(stdout):
@@ -117,9 +122,12 @@ def test_site_with_monitoring(site, playbook, docker_client):
     def health():
         return sorted((t["labels"]["job"], t["labels"]["instance"], t["health"]) for t in prom.targets())
 
+    def all_four_targets_up():
+        targets = health()
+        return len(targets) == 4 and all(t[2] == "up" for t in targets)
+
     # prometheus itself, node, wcs_exporter, and one wcs target per container
-    prom.wait("every target up", lambda: (lambda h: len(h) == 4 and all(x[2] == "up" for x in h))(health()),
-              timeout=30, show=health)
+    prom.wait("every target up", all_four_targets_up, timeout=30, show=health)
     prom.wait("the container's streams", lambda: prom.query("wcs_streams > 0"), timeout=30)
     prom.wait("rates", lambda: prom.query('rate(node_cpu_seconds_total{host="localhost"}[15s])'), timeout=30)
     stamp("targets up")

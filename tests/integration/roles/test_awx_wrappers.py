@@ -39,7 +39,7 @@ def test_wrapper_parses_against_the_lab_inventory(name):
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     cmd = ["ansible-playbook", "--syntax-check", str(AWX / ("%s.yml" % name)), "-i", str(LAB)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

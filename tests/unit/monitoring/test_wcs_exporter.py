@@ -58,7 +58,7 @@ def test_metric_help_refuses_a_metric_with_two_label_sets(monkeypatch):
 
 
 def test_samples_from_a_page_use_the_table_and_scale_units():
-    stats, _ = wcs_exporter.stat_page.parse_stat_page(PAGE)
+    stats = wcs_exporter.stat_page.parse_stat_page(PAGE)[0]
     samples = {(m, tuple(sorted(e.items()))): v for m, e, v in wcs_exporter.stat_samples(stats)}
     assert samples[("wcs_streams", (("direction", "in"), ("type", "webrtc")))] == 3
     assert samples[("wcs_streams", (("direction", "out"), ("type", "rtmp")))] == 1
