@@ -1,24 +1,34 @@
 # The two commands in the README: `make lab` and `make test`. Everything else is a building block.
 SHELL := /bin/bash
-.PHONY: lab lab-down test unit integration molecule sanity lint bootstrap docker emulator build
+.PHONY: lab lab-down test bootstrap docker emulator build sanity lint benchmarks
 
-bootstrap:
+bootstrap:           ## Debian packages the lab and tests use, .venv with the pinned toolchain, .collections link
+	@scripts/ensure-packages.sh
 	@scripts/bootstrap.sh
 
-docker:
+docker:              ## a Docker engine that answers (installs docker.io / starts dockerd when needed)
 	@scripts/ensure-docker.sh
 
-emulator: docker
+emulator: docker     ## the WCS emulator images mediaops/wcs-emulator:{test,next,broken}
 	@tests/emulator/build.sh
 
-lab: bootstrap emulator
+lab: bootstrap emulator   ## deploy the lab: two pinned WCS containers via mediaops.wcs.site on inventories/lab
 	@scripts/lab.sh up
 
-lab-down: bootstrap
+lab-down: bootstrap  ## remove the lab (containers, network, veth, router netns)
 	@scripts/lab.sh down
 
-test: bootstrap
+test:                ## the whole suite (scripts/test.sh installs what it needs; `scripts/test.sh unit lint` for some stages)
 	@scripts/test.sh
 
-build: bootstrap
+sanity: bootstrap
+	@scripts/test.sh sanity
+
+lint: bootstrap
+	@scripts/test.sh lint
+
+build: bootstrap     ## the collection tarball in build/
 	@source scripts/venv.sh && ansible-galaxy collection build --force --output-path build/
+
+benchmarks: bootstrap emulator   ## the side-by-side benchmarks (not part of the test suite)
+	@source scripts/venv.sh && python benchmarks/noop_converge.py && python benchmarks/isolation.py

@@ -5,6 +5,8 @@
 #         `ansible-playbook mediaops.wcs.site -i inventories/lab`; prints each container, its address and cpuset.
 #   down: `ansible-playbook mediaops.wcs.teardown -i inventories/lab`, then removes the veth pair and the netns.
 # WCS_IMAGE=flashphoner/webcallserver:latest selects the real server instead of the emulator.
+# The network driver is ipvlan when the kernel can make ipvlan links, else macvlan (said why); WCS_NETWORK_DRIVER
+# forces one.
 # Extra arguments after up/down go to ansible-playbook (e.g. -e wcs_teardown_conf=true, -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,26 @@ links_down() {
   fi
 }
 
+# The collection's default is ipvlan; this kernel may lack it (an ipvlan network can then be created, but attaching
+# a container fails with "operation not supported"). Ask the kernel directly with a throwaway ipvlan link on the
+# parent, and fall back to macvlan (same plan: one address per container on the parent's LAN) with the reason.
+choose_driver() {
+  if [ -n "${WCS_NETWORK_DRIVER:-}" ]; then
+    echo "$WCS_NETWORK_DRIVER"
+    return
+  fi
+  local probe=${PARENT}ipv err
+  ip link del "$probe" 2>/dev/null || true
+  if err=$(ip link add link "$PARENT" name "$probe" type ipvlan mode l2 2>&1); then
+    ip link del "$probe"
+    say "kernel supports ipvlan: using the ipvlan driver"
+    echo ipvlan
+  else
+    say "kernel cannot make ipvlan links (${err:-no reason given}): using macvlan instead"
+    echo macvlan
+  fi
+}
+
 show() {
   local names
   names=$(docker ps -a --format '{{.Names}}' | grep '^wcs-lab-' | sort || true)
@@ -70,7 +92,9 @@ case "$cmd" in
     scripts/ensure-docker.sh
     links_up
     tests/emulator/build.sh
-    extra=()
+    driver=$(choose_driver)
+    extra=(-e "wcs_network_driver=$driver")
+    [ "$driver" = ipvlan ] && extra+=(-e "wcs_network_mode=l2")
     [ -n "${WCS_IMAGE:-}" ] && extra+=(-e "wcs_image=$WCS_IMAGE")
     ansible-playbook mediaops.wcs.site -i "$INVENTORY" "${extra[@]}" "$@"
     show

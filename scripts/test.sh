@@ -9,6 +9,7 @@
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+scripts/ensure-packages.sh || exit 1
 scripts/bootstrap.sh
 # shellcheck source=/dev/null
 source scripts/venv.sh
