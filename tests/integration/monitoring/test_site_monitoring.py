@@ -11,16 +11,22 @@ the container and network."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import matplotlib.image
 import pytest
 import yaml
 
-from monhelpers import Prom, dashboard_exprs, free_port, online_cpus, pid_alive, stop_pid
+from monhelpers import DASHBOARD, ROOT, Prom, dashboard_exprs, free_port, online_cpus, pid_alive, set_streams, stop_pid
 
 HERE = Path(__file__).resolve().parent
 ROLE_ONLY = HERE / "playbooks/monitoring.yml"
+SNAPSHOT = ROOT / "roles/monitoring/files/dashboard_snapshot.py"
+# The emulator's counts for the snapshot, one step after the other so its lines move: (webrtc in, out, degraded).
+STREAM_STEPS = ((6, 4, 1), (9, 6, 2), (12, 8, 4))
 PARENT = "wcstp1"
 NAME = "wcst-mon-site-1"
 pytestmark = pytest.mark.slow
@@ -138,6 +144,21 @@ def test_site_with_monitoring(site, playbook, docker_client):
     groups = {(r["metric"]["cpu"], r["metric"]["group"]) for r in prom.query("wcs_cpu_group")}
     assert groups == {(str(site["cpus"][0]), "host-reserved"), (str(site["cpus"][-1]), NAME)}
     stamp("every dashboard query answered")
+
+    # the dashboard as a PNG (roles/monitoring/files/dashboard_snapshot.py): each step scraped before the next
+    for webrtc_in, webrtc_out, degraded in STREAM_STEPS:
+        set_streams(container, streams_webrtc_in=webrtc_in, streams_webrtc_out=webrtc_out, degraded_streams=degraded)
+        total = webrtc_in + webrtc_out
+        prom.wait("%d streams scraped" % total, lambda t=total: prom.query("sum(wcs_streams) == %d" % t), timeout=15)
+        time.sleep(1)
+    png = site["tmp"] / "dashboard.png"
+    snap = subprocess.run([sys.executable, str(SNAPSHOT), "--prometheus", prom.base, "--dashboard", str(DASHBOARD),
+                           "--minutes", "1", "--step", "1s", "--output", str(png), "--require-data"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert snap.returncode == 0, snap.stdout + snap.stderr
+    height, width = matplotlib.image.imread(str(png)).shape[:2]
+    assert 1000 < width < 4000 and 1000 < height < 4000, (width, height)
+    stamp("dashboard snapshot %s (%dx%d)" % (png, width, height))
 
     # the monitoring role again with the same plan (read back from the exporter's targets file): no change
     targets = json.loads((site["tmp"] / "mon/targets.json").read_text())
