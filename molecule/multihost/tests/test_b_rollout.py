@@ -77,7 +77,11 @@ def test_c_engine_stopped_mid_run_stops_at_max_fail_then_rerun_changes_only_ther
     assert rc != 0, out[-3000:]
     assert r["wcs-mh-1"]["changed"] == 0 and r["wcs-mh-1"]["failed"] == 0, r
     assert r["wcs-mh-2"]["failed"] == 1, r
-    assert "wcs-mh-3" not in r, "the play went on after the failed batch: %s" % r
+    # wcs-mh-3 is planned with the fleet (the first play) but its batch never starts: no task of the rollout play
+    # ran for it.
+    assert r["wcs-mh-3"]["changed"] == 0 and r["wcs-mh-3"]["failed"] == 0, r
+    rollout_part = out.split("PLAY [Rolling update of WCS containers]", 1)[1]
+    assert "[wcs-mh-3]" not in rollout_part, "the play went on after the failed batch: %s" % r
     assert_runs("wcs-mh-1", NEXT_IMAGE)
     assert_runs("wcs-mh-3", NEXT_IMAGE)
 
