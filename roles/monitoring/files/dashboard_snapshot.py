@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import re
 import sys
 import time
@@ -253,7 +254,7 @@ def set_value_axis(ax, panel, series):
         ax.set_yticks(sorted(ticks), [ticks[v] for v in sorted(ticks)])
         ax.set_ylim(min(ticks) - 0.2, max(ticks) + 0.2)
         return
-    values = [v for _, points in series for _, v in points if v == v]  # NaN != NaN
+    values = [value for _name, points in series for _time, value in points if not math.isnan(value)]
     if values and min(values) >= 0:
         top = max(values)
         ax.set_ylim(0, top * 1.1 if top > 0 else 1)
@@ -276,8 +277,8 @@ def draw_panel(fig, area, panel, series, note):
     if len(series) > 10:  # the default cycle repeats after 10: use 20 distinct colours
         ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)
     for name, points in series:
-        times = [datetime.datetime.fromtimestamp(t, tz=datetime.timezone.utc) for t, _ in points]
-        ax.plot(times, [v for _, v in points], label=name, linewidth=1.4,
+        times = [datetime.datetime.fromtimestamp(when, tz=datetime.timezone.utc) for when, _value in points]
+        ax.plot(times, [value for _time, value in points], label=name, linewidth=1.4,
                 drawstyle="steps-post" if stepped else "default")
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=datetime.timezone.utc))
