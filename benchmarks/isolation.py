@@ -6,7 +6,8 @@ per tick, like RTP pacing) joins the probed container's cgroup, so it is bound b
 
   pinned  probed --cpuset-cpus=<last CPU>, hog --cpuset-cpus=<the other CPUs>   (disjoint sets)
   shared  no limits on either
-  quota   probed --cpus=<size of the pinned set> (1 here), its own load above that; hog unlimited
+  quota   probed --cpus=<size of its pinned set> (1 here) instead of the cpuset, its own load above that;
+          hog on its own CPUs as in the pinned row (only the probed container's constraint changes)
 
 Prints p50/p99/max lateness and missed deadlines (later than one period) per configuration and the ratios
 shared/pinned and quota/pinned of p99; writes report.json and the CDF plot. Containers are named
@@ -39,19 +40,51 @@ PREFIX = "wcst-iso-bench-"
 BUSY = "while :; do :; done"
 
 
-def busy_command(loops, nice=0):
-    """sh that runs ``loops`` busy loops (at ``nice``) and waits; PID 1 keeps the container up."""
-    loop = "nice -n %d sh -c '%s'" % (nice, BUSY) if nice else BUSY
-    return ["sh", "-c", " & ".join([loop] * loops + ["sleep 3600"])]
+def busy_command(loops, cpus=None):
+    """sh that runs ``loops`` busy loops and waits; PID 1 keeps the container up.
+
+    With ``cpus``, loop i is placed on cpus[i % len(cpus)]: a loaded JVM's worker threads spread over every CPU the
+    container may use. That is what a quota allows and a cpuset forbids (the load balancer alone would leave
+    low-weight loops on one CPU beside a hog, and the container would never use more than its quota).
+    """
+    placed = ["taskset -c %d sh -c '%s'" % (cpus[i % len(cpus)], BUSY) if cpus else "sh -c '%s'" % BUSY
+              for i in range(loops)]
+    return ["sh", "-c", " & ".join(placed + ["sleep 3600"])]
+
+
+def busy_loops_of(pid1, want, timeout=5.0):
+    """The container's busy-loop processes (children of its PID 1 running ``sh -c 'while ...'``), waiting until
+    all ``want`` of them run: a benchmark whose load never started would measure an idle container."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == pid1 and b"while" in cmdline:
+                found.append(int(stat.parent.name))
+        if len(found) >= want or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if len(found) != want:
+        raise SystemExit("isolation.py: expected %d busy loops in the container, found %d" % (want, len(found)))
+    return found
 
 
 def configurations(online):
     probed_cpu = online[-1]
     others = cgroups.format_cpu_list(c for c in online if c != probed_cpu)
+    # (name, probed container's options, hog's options, CPUs the probed container's own threads spread over)
     return [
-        ("pinned", {"cpuset_cpus": str(probed_cpu)}, {"cpuset_cpus": others}),
-        ("shared", {}, {}),
-        ("quota", {"nano_cpus": 1 * 10 ** 9}, {}),
+        ("pinned", {"cpuset_cpus": str(probed_cpu)}, {"cpuset_cpus": others}, [probed_cpu]),
+        ("shared", {}, {}, online),
+        # Only the probed container changes from the pinned row: a quota the size of its pinned set instead of the
+        # cpuset. The hog keeps its own CPUs, so the probed container's threads can run on more CPUs than its quota
+        # pays for (its own load is above the quota), as on a big host with spare cores: CFS throttles it.
+        ("quota", {"nano_cpus": 10 ** 9}, {"cpuset_cpus": others}, online),
     ]
 
 
@@ -61,17 +94,25 @@ def remove_ours(client):
             c.remove(force=True)
 
 
-def run_one(client, name, probed_opts, hog_opts, args):
+def run_one(client, name, probed_opts, hog_opts, own_cpus, args):
     made = []
     try:
+        labels = {"mediaops.wcs.test": "isolation-benchmark"}
         hog = client.containers.run(IMAGE, busy_command(args.hog_loops), name=PREFIX + name + "-hog",
-                                    detach=True, network_mode="none", labels={"mediaops.wcs.test": "isolation-benchmark"}, **hog_opts)
+                                    detach=True, network_mode="none", labels=labels, **hog_opts)
         made.append(hog)
-        probed = client.containers.run(IMAGE, busy_command(args.own_loops, args.own_nice), name=PREFIX + name + "-probed",
-                                       detach=True, network_mode="none", labels={"mediaops.wcs.test": "isolation-benchmark"},
-                                       **probed_opts)
+        probed = client.containers.run(IMAGE, busy_command(args.own_loops, own_cpus), name=PREFIX + name + "-probed",
+                                       detach=True, network_mode="none", labels=labels, **probed_opts)
         made.append(probed)
+        hog.reload()
         probed.reload()
+        busy_loops_of(hog.attrs["State"]["Pid"], args.hog_loops)
+        # busybox has no nice applet: the container's own loops get their priority from here
+        for pid in busy_loops_of(probed.attrs["State"]["Pid"], args.own_loops):
+            if args.own_sched == "idle":
+                os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+            else:
+                os.setpriority(os.PRIO_PROCESS, pid, args.own_nice)
         time.sleep(1.0)  # let the loops settle on their CPUs
         target = {"name": name, "pid": probed.attrs["State"]["Pid"], "method": "cgroup"}
         return timer_probe.run_probes([target], args.period_ms, args.work_ms, args.duration)[name]
@@ -86,7 +127,9 @@ def main():
     parser.add_argument("--period-ms", type=float, default=20.0)
     parser.add_argument("--work-ms", type=float, default=1.0)
     parser.add_argument("--own-loops", type=int, default=2, help="busy loops inside the probed container")
-    parser.add_argument("--own-nice", type=int, default=0, help="nice level of the probed container's own loops")
+    parser.add_argument("--own-sched", choices=["normal", "idle"], default="normal",
+                        help="scheduling policy of the probed container's own loops (see docs/isolation.md)")
+    parser.add_argument("--own-nice", type=int, default=0, help="nice level of the own loops with --own-sched normal")
     parser.add_argument("--hog-loops", type=int, default=4, help="busy loops in the hog container")
     parser.add_argument("--out-dir", default=None, help="default reports/isolation-benchmark-<timestamp>/")
     parser.add_argument("--plot", default=None, help="also write the plot here (e.g. docs/img/isolation.png)")
@@ -105,10 +148,10 @@ def main():
     results = {}
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     try:
-        for name, probed_opts, hog_opts in configurations(online):
+        for name, probed_opts, hog_opts, own_cpus in configurations(online):
             print("isolation: %-6s probing %g s (probed %s, hog %s) ..." % (
                 name, args.duration, probed_opts or "no limits", hog_opts or "no limits"), flush=True)
-            results[name] = run_one(client, name, probed_opts, hog_opts, args)
+            results[name] = run_one(client, name, probed_opts, hog_opts, own_cpus, args)
             if "error" in results[name]:
                 sys.exit("isolation.py: %s failed: %s" % (name, results[name]["error"]))
     finally:
