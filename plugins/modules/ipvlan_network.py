@@ -238,6 +238,15 @@ def _create(module, client, desired):
         engine_error(module, exc, "create network %s" % desired["name"])
 
 
+def _remove(module, client, name, inspect):
+    """Disconnects every attached container, then removes the network."""
+    _disconnect_all(module, client, name, inspect)
+    try:
+        client.remove_network(inspect["Id"])
+    except APIError as exc:
+        engine_error(module, exc, "remove network %s" % name)
+
+
 def _disconnect_all(module, client, name, current_inspect):
     for cid, info in _attached(current_inspect):
         try:
@@ -277,11 +286,7 @@ def main():
                                          i.get("Name", c) for c, i in attached)))
             result.update(changed=True, actions=["removed"])
             if not module.check_mode:
-                _disconnect_all(module, client, p["name"], current_inspect)
-                try:
-                    client.remove_network(p["name"])
-                except APIError as exc:
-                    engine_error(module, exc, "remove network %s" % p["name"])
+                _remove(module, client, p["name"], current_inspect)
         result["diff"] = dict(before=before, after={})
         module.exit_json(**result)
 
@@ -307,11 +312,7 @@ def main():
             reconnects = ["reconnected %s %s" % (name, addr or "(dynamic)") for cid, name, addr in plan]
             result.update(changed=True, actions=["recreated"] + reconnects)
             if not module.check_mode:
-                _disconnect_all(module, client, p["name"], current_inspect)
-                try:
-                    client.remove_network(current_inspect["Id"])
-                except APIError as exc:
-                    engine_error(module, exc, "remove network %s" % p["name"])
+                _remove(module, client, p["name"], current_inspect)
                 _create(module, client, desired)
                 for cid, name, addr in plan:
                     try:
