@@ -367,7 +367,8 @@ def main():
     except PlanError as err:
         module.fail_json(msg=str(err))
     if engine_is_local(p):
-        problem = conf_dir_problems(desired)
+        # In check mode the property files are not rendered either, so a missing conf_dir is expected there.
+        problem = None if module.check_mode else conf_dir_problems(desired)
         if problem:
             module.fail_json(msg=problem)
     elif p["wait"] or any(d["wait"] for d in desired):

@@ -34,6 +34,9 @@ CASES = {
     "heap larger than RAM": (
         {"wcs_heap": "100g"}, "bad-a",
         ["heap: '100g' is wrong", "more than host RAM", "Fix: lower the heap"]),
+    "image not on the engine": (
+        {"wcs_image": "mediaops/not-loaded:1"}, "bad-a",
+        ["mediaops/not-loaded:1 is not on the engine and pull=never", "Fix: load the image"]),
 }
 
 
