@@ -95,7 +95,8 @@ case "$cmd" in
     driver=$(choose_driver)
     extra=(-e "wcs_network_driver=$driver")
     [ "$driver" = ipvlan ] && extra+=(-e "wcs_network_mode=l2")
-    [ -n "${WCS_IMAGE:-}" ] && extra+=(-e "wcs_image=$WCS_IMAGE")
+    # the real image comes from a registry (or is loaded beforehand); the emulator is built here, never pulled
+    [ -n "${WCS_IMAGE:-}" ] && extra+=(-e "wcs_image=$WCS_IMAGE" -e "wcs_pull=missing")
     ansible-playbook mediaops.wcs.site -i "$INVENTORY" "${extra[@]}" "$@"
     show
     ;;
