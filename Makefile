@@ -12,7 +12,7 @@ docker:              ## a Docker engine that answers (installs docker.io / start
 emulator: docker     ## the WCS emulator images mediaops/wcs-emulator:{test,next,broken}
 	@tests/emulator/build.sh
 
-lab: bootstrap emulator   ## deploy the lab: two pinned WCS containers via mediaops.wcs.site on inventories/lab
+lab: bootstrap       ## deploy the lab (scripts/lab.sh up: engine, emulator, veth router, mediaops.wcs.site)
 	@scripts/lab.sh up
 
 lab-down: bootstrap  ## remove the lab (containers, network, veth, router netns)
