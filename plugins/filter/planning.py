@@ -1,4 +1,4 @@
-"""Host planning filters: CPU split, address plan, fleet conflicts, heap sizing, cpuset syntax.
+"""Host planning filters: CPU split, address plan, fleet conflicts, heap sizing, cpuset syntax, plan -> items.
 
 Thin wrappers over plugins/module_utils (pure, unit-tested); a PlanError becomes an AnsibleFilterError with the
 same message (field, bad value, fix). Each filter is documented in the ``<name>.yml`` file next to this one.
@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
+from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 
@@ -89,6 +90,13 @@ def heap_plan(host, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g
                            min_overhead=min_overhead, host_reserve=host_reserve, min_heap=min_heap)
 
 
+@_guard
+def container_items(plan, restart=None):
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("containers"), list):
+        raise PlanError("container_items input", type(plan).__name__, "pipe the wcs_plan fact of mediaops.wcs.wcs_plan")
+    return _host.container_items(_plain(plan), restart=_plain(restart) or ())
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -100,4 +108,5 @@ class FilterModule:
             "address_plan": address_plan,
             "fleet_conflicts": fleet_conflicts,
             "heap_plan": heap_plan,
+            "container_items": container_items,
         }

@@ -287,3 +287,35 @@ def merge_core(existing_text, managed):
     out.append(JVM_HEADER)
     out.extend(body["jvm"])
     return "\n".join(out) + "\n", report
+
+
+# ---------------------------------------------------------------------------------------------- one file, rendered
+
+FLASHPHONER_FILE = "flashphoner.properties"
+CORE_FILE = "wcs-core.properties"
+
+
+def kind_of(path, kind=None):
+    """``core`` for wcs-core.properties, else ``flashphoner`` (unless ``kind`` says)."""
+    return kind or ("core" if path.rsplit("/", 1)[-1] == CORE_FILE else "flashphoner")
+
+
+def render_flashphoner(existing, properties=None, extra_properties=None):
+    """(text, managed keys, report) of a flashphoner.properties; a key may not come from both dicts."""
+    properties, extra_properties = properties or {}, extra_properties or {}
+    clash = sorted(set(properties) & set(extra_properties))
+    if clash:
+        raise PlanError("extra_properties.%s" % clash[0], extra_properties[clash[0]],
+                        "set it in one place only (remove it from wcs_extra_properties or unset its own variable)",
+                        why="the key is also set by a variable")
+    managed = dict(properties)
+    managed.update(extra_properties)
+    text, report = merge_properties(existing, managed)
+    return text, [k for k, v in managed.items() if v is not None], report
+
+
+def render_core(existing, heap=None, zgc=False, server_options=None, jvm_options=None):
+    """(text, managed option keys, report) of a wcs-core.properties."""
+    managed = core_options(heap, zgc, server_options, jvm_options)
+    text, report = merge_core(existing, managed)
+    return text, [option_key(o) for o in managed["server"] + managed["jvm"]], report

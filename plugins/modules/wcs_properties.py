@@ -141,18 +141,12 @@ updated_keys:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.conf_files import read_text, write_text
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
-    core_options,
-    merge_core,
-    merge_properties,
-    option_key,
-)
+from ansible_collections.mediaops.wcs.plugins.module_utils.properties import kind_of, render_core, render_flashphoner
 
 
 def argument_spec():
@@ -170,32 +164,20 @@ def argument_spec():
 
 
 def render(params, existing):
-    """(text, managed keys, report) for the module's parameters and the current file text (None: absent)."""
-    kind = params["kind"] or ("core" if os.path.basename(params["path"]) == "wcs-core.properties" else "flashphoner")
+    """(kind, text, managed keys, report) for the module's parameters and the current file text (None: absent)."""
+    kind = kind_of(params["path"], params["kind"])
     if kind == "core":
-        managed = core_options(params["heap"], params["zgc"], params["server_options"], params["jvm_options"])
-        text, report = merge_core(existing, managed)
-        keys = [option_key(o) for o in managed["server"] + managed["jvm"]]
-        return kind, text, keys, report
-    clash = sorted(set(params["properties"]) & set(params["extra_properties"]))
-    if clash:
-        raise PlanError("extra_properties.%s" % clash[0], params["extra_properties"][clash[0]],
-                        "set it in one place only (remove it from wcs_extra_properties or unset its own variable)",
-                        why="the key is also set by a variable")
-    managed = dict(params["properties"])
-    managed.update(params["extra_properties"])
-    text, report = merge_properties(existing, managed)
-    keys = [k for k, v in managed.items() if v is not None]
+        text, keys, report = render_core(existing, params["heap"], params["zgc"], params["server_options"],
+                                         params["jvm_options"])
+    else:
+        text, keys, report = render_flashphoner(existing, params["properties"], params["extra_properties"])
     return kind, text, keys, report
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
     path = module.params["path"]
-    existing = None
-    if os.path.exists(path):
-        with open(path, "rb") as handle:
-            existing = to_text(handle.read(), errors="surrogate_or_strict")
+    existing = read_text(path)
     try:
         kind, text, keys, report = render(module.params, existing)
     except PlanError as err:
@@ -204,25 +186,11 @@ def main():
         module.fail_json(msg="path: %s is wrong: its directory does not exist. Fix: create the conf directory "
                              "first (the config role does)." % path)
 
-    changed = text != existing
     result = dict(path=path, kind=kind, managed_keys=keys, kept_keys=report["kept"],
                   removed_keys=report["removed"], added_keys=report["added"], updated_keys=report["updated"])
     if module._diff:
         result["diff"] = dict(before=existing or "", after=text, before_header=path, after_header=path)
-    if changed and not module.check_mode:
-        fd, tmp = tempfile.mkstemp(prefix=".wcs_properties.", dir=os.path.dirname(path) or ".")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes(text))
-            os.chmod(tmp, 0o600)  # stays private until the file attributes below are applied
-        except Exception:
-            os.unlink(tmp)
-            raise
-        module.atomic_move(tmp, path)
-    file_args = module.load_file_common_arguments(module.params)
-    file_args["path"] = path
-    if not module.check_mode or os.path.exists(path):
-        changed = module.set_fs_attributes_if_different(file_args, changed)
+    changed = write_text(module, path, text, existing, module.load_file_common_arguments(module.params))
     result["changed"] = changed
     module.exit_json(**result)
 

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of mediaops.wcs.wcs_plan (documentation: plugins/modules/wcs_plan.py).
+
+Reads the host's topology (one run of mediaops.wcs.host_facts on the host; a recorded tree on the controller's own
+filesystem is read in this process when the connection is local), then computes the whole plan on the controller
+with module_utils/host_plan.plan_host. Nothing on the host changes.
+"""
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.host_plan import INPUTS, plan_host, plan_table
+from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
+
+OPTIONS = {name[len("wcs_"):]: name for name in INPUTS}
+EXTRA_OPTIONS = ("host_facts_root",)
+
+
+def _plain(value):
+    """Ansible's tagged/lazy containers as plain Python data."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(list(OPTIONS) + list(EXTRA_OPTIONS))
+
+    def _topology(self, root, task_vars):
+        """(topology, None) or (None, failed result)."""
+        if root and self._connection.transport == "local":
+            try:
+                return read_topology(root, gather=("cpu", "memory", "interfaces")), None
+            except (PlanError, OSError) as err:
+                return None, {"failed": True, "msg": "wcs_host_facts_root: %r could not be read: %s" % (root, err)}
+        result = self._execute_module(module_name="mediaops.wcs.host_facts", module_args={"root": root or "/"},
+                                      task_vars=task_vars)
+        if result.get("failed"):
+            return None, result
+        return result["ansible_facts"]["wcs_host"], None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = _plain(dict(self._task.args))
+        root = args.pop("host_facts_root", "") or ""
+        topology, failure = self._topology(root, task_vars)
+        if failure:
+            result.update(failure)
+            return result
+        try:
+            plan = plan_host(topology, {OPTIONS[k]: v for k, v in args.items()},
+                             host=task_vars.get("inventory_hostname"))
+        except PlanError as err:
+            result.update(failed=True, msg=str(err), field=err.field)
+            return result
+        result.update(changed=False, table=plan_table(plan),
+                      ansible_facts={"wcs_host": topology, "wcs_plan": plan})
+        return result
