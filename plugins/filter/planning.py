@@ -91,10 +91,10 @@ def heap_plan(host, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g
 
 
 @_guard
-def container_items(plan, restart=None):
+def container_items(plan, restart=None, only=None):
     if not isinstance(plan, Mapping) or not isinstance(plan.get("containers"), list):
         raise PlanError("container_items input", type(plan).__name__, "pipe the wcs_plan fact of mediaops.wcs.wcs_plan")
-    return _host.container_items(_plain(plan), restart=_plain(restart) or ())
+    return _host.container_items(_plain(plan), restart=_plain(restart) or (), only=_plain(only))
 
 
 class FilterModule:

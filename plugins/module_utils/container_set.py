@@ -12,14 +12,18 @@ import os
 import time
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
-    CONF_MOUNT, CPUSET_LABEL, MANAGED_LABEL, SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
+    CONF_MOUNT, MANAGED_LABEL, SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
     public_view)
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import APIError, NotFound, docker
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
+from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import parse_stat_page, stream_count_from_stats
 
 STAT_PATH = "/?action=stat"
 WCS_HTTP_PORT = 8081
 LOG_TAIL = 20
+# Changes the engine applies to a running container without a restart (docker update): its streams go on. The JVM
+# keeps the thread pools it sized from the CPUs it saw at start, so a live cpuset change does not resize them.
+LIVE_FIELDS = ("cpuset", "cpuset_mems", "memory", "restart_policy")
 
 
 class EngineFailure(Exception):
@@ -220,7 +224,10 @@ def plan(client, desired, managed, images, purge):
         else:
             step["changes"] = differences(d, inspect, images.get(d["spec"]["image"]))
             running = (inspect.get("State") or {}).get("Running", False)
-            if step["changes"]:
+            if step["changes"] and running and d["state"] == "started" and live_only(step["changes"], d["spec"]):
+                step["live"] = list(step["changes"])
+                step["action"] = "restarted" if d["restart"] else "updated"
+            elif step["changes"]:
                 step["action"] = "recreated"
             elif d["state"] == "started" and not running:
                 step["action"] = "started"
@@ -238,6 +245,62 @@ def plan(client, desired, managed, images, purge):
     return steps
 
 
+def live_only(changes, spec):
+    """Whether every change is one the engine applies live (and to a value it can set: not back to unlimited)."""
+    return all(field in LIVE_FIELDS and spec.get(field) for field in changes)
+
+
+def update_live(client, step):
+    """Applies cpuset, cpuset_mems, memory and restart policy changes to the running container (no restart)."""
+    spec = step["desired"]["spec"]
+    kwargs = {}
+    if "cpuset" in step["live"]:
+        kwargs["cpuset_cpus"] = spec["cpuset"]
+    if "cpuset_mems" in step["live"]:
+        kwargs["cpuset_mems"] = spec["cpuset_mems"]
+    if "memory" in step["live"]:
+        # swap as the engine sets it at create (twice the limit), in the same call: a limit above the old swap
+        # limit is refused otherwise
+        kwargs["mem_limit"], kwargs["memswap_limit"] = spec["memory"], 2 * spec["memory"]
+    if "restart_policy" in step["live"]:
+        kwargs["restart_policy"] = {"Name": spec["restart_policy"]}
+    try:
+        client.update_container(step["id"], **kwargs)
+    except APIError as exc:
+        raise EngineFailure("%s: the engine refused to update %s live: %s. Fix: set the old value back, or remove "
+                            "the container so that it is created anew" % (step["name"], ", ".join(step["live"]),
+                                                                       _explain(exc)))
+
+
+def live_streams(inspect, port=WCS_HTTP_PORT):
+    """The running container's stream count from its statistics page (asked inside its namespace); None when it
+    does not answer."""
+    state = inspect.get("State") or {}
+    if not state.get("Running") or not state.get("Pid"):
+        return None
+    try:
+        resp = request("GET", STAT_PATH, port, pid=state["Pid"], timeout=3)
+    except NetnsHTTPError:
+        return None
+    if resp["status"] != 200:
+        return None
+    return stream_count_from_stats(parse_stat_page(resp["body"])[0])
+
+
+def others_cpusets(client, managed, listed):
+    """{name: cpuset} of the engine's managed containers outside the set, as the engine has them now (a live
+    update changes the cpuset but cannot change the label recorded at create)."""
+    found = {}
+    for name, entry in managed.items():
+        if name in listed:
+            continue
+        try:
+            found[name] = (client.inspect_container(entry["Id"]).get("HostConfig") or {}).get("CpusetCpus") or ""
+        except NotFound:
+            continue
+    return found
+
+
 def execute(client, steps):
     """Applies the plan: removals first (frees names, addresses and CPUs), then creates, then state changes."""
     for step in steps:
@@ -251,7 +314,9 @@ def execute(client, steps):
                 start(client, d, step["id"])
         elif step["action"] == "started":
             start(client, d, step["id"])
-        elif step["action"] == "restarted":
+        if step.get("live"):
+            update_live(client, step)
+        if step["action"] == "restarted":
             try:
                 client.restart(step["id"], timeout=10)
             except APIError as exc:
@@ -284,6 +349,8 @@ def result_of(step, check_mode):
         "state": state,
         "action": step["action"],
         "changes": step["changes"],
+        "running": bool((inspect.get("State") or {}).get("Running")),
+        "streams": step.get("streams"),
     }
 
 
@@ -304,7 +371,3 @@ def diff_of(step):
         after = public_view(d["spec"], secret_changes, list(d["secrets"]))
         after["state"] = "running" if d["state"] == "started" else "exited"
     return before, after
-
-
-def cpuset_label(entry):
-    return (entry.get("Labels") or {}).get(CPUSET_LABEL) or ""

@@ -396,9 +396,11 @@ def plan_table(plan):
     return lines
 
 
-def container_items(plan, restart=()):
-    """wcs_containers' ``containers`` items for the plan (``restart``: names to restart even when unchanged)."""
+def container_items(plan, restart=(), only=None):
+    """wcs_containers' ``containers`` items for the plan (``restart``: names to restart even when unchanged;
+    ``only``: just these names, None for all)."""
     keys = ("name", "image", "cpuset", "cpuset_mems", "ipv4_address", "local_ip", "external_ip", "conf_dir",
             "memory")
     wanted = set(restart or ())
-    return [dict({k: c[k] for k in keys}, restart=c["name"] in wanted) for c in plan["containers"]]
+    return [dict({k: c[k] for k in keys}, restart=c["name"] in wanted) for c in plan["containers"]
+            if only is None or c["name"] in only]

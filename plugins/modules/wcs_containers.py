@@ -17,7 +17,10 @@ description:
     intent (the static address in IPAMConfig, not the live one; removed env entries; one spelling of image names
     and network modes). A change of any recorded field (image or what its tag points to, cpuset, cpuset_mems,
     network, address, env, secrets, mounts, memory, restart policy, ulimits, labels) recreates that container
-    only.
+    only - except when only cpuset, cpuset_mems, memory or restart policy change on a running container: those
+    are applied live with the engine's update call (action V(updated)), no restart, streams kept. The JVM in the
+    container sized its thread pools from the CPUs it saw at start; a live cpuset change does not resize them (a
+    restart does, see the rollout role).
   - Refuses a cpuset that overlaps another container of the set or another managed WCS container on the engine
     unless O(allow_shared_cpus=true).
   - A no-op run costs one container list (filtered by label), one image list and one inspect per container.
@@ -185,6 +188,13 @@ options:
     description: Seconds to wait per container.
     type: int
     default: 120
+  report_streams:
+    description:
+      - Also report each existing running container's live stream count (RV(containers[].streams)), read from its
+        statistics page inside its network namespace (local engine). Used in check mode to say which containers
+        a change would interrupt, and how many streams they carry.
+    type: bool
+    default: false
 notes:
   - Needs the Docker SDK for Python on the Docker host.
   - The host cannot reach its own ipvlan/macvlan containers through the parent; O(wait) therefore asks from inside
@@ -266,10 +276,22 @@ containers:
       type: str
       returned: always
     action:
-      description: What was done.
+      description:
+        - What was done (or, in check mode, would be) - V(created), V(recreated), V(updated) (live, no restart),
+          V(started), V(restarted), V(stopped), V(removed), V(unchanged).
       type: str
       returned: always
       sample: unchanged
+    running:
+      description: Whether the container was running before this call.
+      type: bool
+      returned: always
+      sample: true
+    streams:
+      description: Its live stream count before this call (with O(report_streams); null when not asked or not answering).
+      type: int
+      returned: always
+      sample: 12
     changes:
       description: Fields that differed (V(container) for a new one; secrets by option name only).
       type: list
@@ -289,8 +311,8 @@ pulled:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import (
-    EngineFailure, conf_dir_problems, cpuset_label, diff_of, ensure_images, execute, managed_containers, plan,
-    result_of, wait_until_up)
+    EngineFailure, conf_dir_problems, diff_of, ensure_images, execute, live_streams, managed_containers,
+    others_cpusets, plan, result_of, wait_until_up)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     desired_container, merged_items, validate_set)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import parse_cpuset
@@ -345,6 +367,7 @@ def argument_spec():
         allow_shared_cpus=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=120),
+        report_streams=dict(type="bool", default=False),
     )
 
 
@@ -380,11 +403,15 @@ def main():
         managed = managed_containers(client)
         wanted = {d["name"] for d in desired if d["state"] != "absent"}
         listed = {d["name"] for d in desired}
-        others = {} if p["purge"] else {n: cpuset_label(e) for n, e in managed.items() if n not in listed}
+        others = {} if p["purge"] else others_cpusets(client, managed, listed)
         validate_set([d for d in desired if d["name"] in wanted], online_cpus(module, client), others,
                      p["allow_shared_cpus"])
         images, pulled = ensure_images(client, desired, module.check_mode)
         steps = plan(client, desired, managed, images, p["purge"])
+        if p["report_streams"]:
+            for step in steps:
+                if step["inspect"]:
+                    step["streams"] = live_streams(step["inspect"])
         if not module.check_mode:
             execute(client, steps)
             for step in steps:
