@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""`preflight` over N recorded hosts: this tree against the 1.0.0 release, side by side in one run.
+
+Each host of a generated inventory is the article's 40-CPU host (the recorded tree of inventories/example), with a
+block of its own from 198.18.0.0/15 (RFC 2544's range for benchmarks; the plan is computed, never deployed). The
+1.0.0 side is a temporary git worktree of the release commit with its own collection link; both sides run the same
+`ansible-playbook mediaops.wcs.preflight`, same config, same forks, alternating which goes first. Prints the wall
+time of each and the ratio 1.0.0 / this tree.
+
+    python benchmarks/fleet_plan.py                  # 10, 50 and 200 hosts
+    python benchmarks/fleet_plan.py --hosts 10,50 --baseline <rev>
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The last commit of 1.0.0: the plan role still computed the plan in Jinja there.
+BASELINE = "ee5296e"
+TOPOLOGY = ROOT / "inventories" / "example" / "topology.orig"
+FIRST_BLOCK = ipaddress.IPv4Network("198.18.0.0/29")
+
+
+def inventory(path, hosts):
+    lines = ["all:", "  children:", "    wcs_hosts:", "      vars:",
+             "        ansible_connection: local",
+             "        ansible_python_interpreter: %s" % sys.executable,
+             "        wcs_host_facts_root: %s" % TOPOLOGY,
+             "        wcs_network_parent: eno1",
+             "        wcs_container_count: 2",
+             "        wcs_image: flashphoner/webcallserver:latest",
+             "      hosts:"]
+    for index in range(hosts):
+        block = ipaddress.IPv4Network((int(FIRST_BLOCK.network_address) + 8 * index, 29))
+        lines.append("        wcs-bench-%03d: {wcs_network_block: %s}" % (index + 1, block))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def baseline_tree(rev, where):
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev], check=True,
+                   capture_output=True)
+    link = where / ".collections" / "ansible_collections" / "mediaops"
+    link.mkdir(parents=True)
+    (link / "wcs").symlink_to(where)
+    return where
+
+
+def preflight(tree, inventory_path):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=str(tree / ".collections"), ANSIBLE_NOCOLOR="1",
+               PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ.get("PATH", "")))
+    start = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "mediaops.wcs.preflight", "-i", str(inventory_path)], env=env,
+                          cwd=str(tree), capture_output=True, text=True, check=False)
+    took = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit("preflight failed in %s:\n%s" % (tree, proc.stdout[-3000:] + proc.stderr[-2000:]))
+    return took
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", default="10,50,200", help="comma-separated host counts")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the other side (default: 1.0.0)")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.hosts.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="wcs-fleet-plan-"))
+    try:
+        old = baseline_tree(args.baseline, work / "baseline")
+        rows = []
+        for turn, count in enumerate(counts):
+            inv = work / ("hosts-%d.yml" % count)
+            inventory(inv, count)
+            order = [("1.0.0", old), ("this", ROOT)]
+            if turn % 2:
+                order.reverse()
+            took = {}
+            for label, tree in order:
+                print("preflight of %d hosts with %s ..." % (count, label), flush=True)
+                took[label] = preflight(tree, inv)
+                print("  %.1f s" % took[label], flush=True)
+            rows.append((count, took["1.0.0"], took["this"]))
+        print()
+        print("%6s  %10s  %10s  %8s  %s" % ("hosts", "1.0.0 (s)", "this (s)", "ratio", "per host: 1.0.0 / this"))
+        for count, old_s, new_s in rows:
+            print("%6d  %10.1f  %10.1f  %7.1fx  %.2f s / %.3f s" % (count, old_s, new_s, old_s / new_s,
+                                                                    old_s / count, new_s / count))
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "baseline")],
+                       capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
