@@ -23,76 +23,12 @@ execution units of another container's thread. The rules:
 """
 from __future__ import annotations
 
-import re
-
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import (  # noqa: F401 pylint: disable=unused-import
+    format_cpuset, parse_cpuset)
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.units import parse_count
 
 ISOLATED_MODES = ("exclude", "only", "include")
-_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
-
-
-def parse_cpuset(text, field="cpuset"):
-    """``"0-3,8,10-11"`` -> ``[0, 1, 2, 3, 8, 10, 11]`` (sorted, unique). Also takes ints and lists."""
-    if text is None:
-        return []
-    if isinstance(text, bool):
-        raise PlanError(field, text, "give a cpuset string such as '0-3,8' or a list of CPU ids")
-    if isinstance(text, int):
-        return [_cpu_id(text, field)]
-    if isinstance(text, (list, tuple, set, frozenset)):
-        ids = set()
-        for item in text:
-            ids.update(parse_cpuset(item, field))
-        return sorted(ids)
-    if not isinstance(text, str):
-        raise PlanError(field, text, "give a cpuset string such as '0-3,8' or a list of CPU ids")
-    ids = set()
-    for part in text.replace(" ", "").replace("\n", "").split(","):
-        if not part:
-            continue
-        match = _RANGE.match(part)
-        if not match:
-            raise PlanError(field, text, "write CPU ids and ranges separated by commas, e.g. '0-9,20-29'",
-                            why="%r is not a CPU id or a range" % part)
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
-        if high < low:
-            raise PlanError(field, text, "write ranges low-high, e.g. '%d-%d'" % (high, low),
-                            why="range %r runs backwards" % part)
-        ids.update(range(low, high + 1))
-    return sorted(ids)
-
-
-def _cpu_id(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(field, value, "CPU ids are whole numbers from 0")
-    return value
-
-
-def format_cpuset(ids):
-    """``[0, 1, 2, 3, 8]`` -> ``"0-3,8"`` (Docker's ``--cpuset-cpus`` / kernel cpulist syntax)."""
-    ordered = sorted(set(ids))
-    parts = []
-    start = prev = None
-    for cpu in ordered:
-        if start is None:
-            start = prev = cpu
-        elif cpu == prev + 1:
-            prev = cpu
-        else:
-            parts.append(_span(start, prev))
-            start = prev = cpu
-    if start is not None:
-        parts.append(_span(start, prev))
-    return ",".join(parts)
-
-
-def _span(start, end):
-    if start == end:
-        return str(start)
-    if end == start + 1:
-        return "%d,%d" % (start, end)
-    return "%d-%d" % (start, end)
 
 
 class _Host:
@@ -162,7 +98,7 @@ def plan_cpus(topology, count, reserved=None, allow_smt_split=False, isolated="e
     reserves nothing).
     """
     host = _Host(topology)
-    count = _count(count)
+    count = parse_count(count)
     if isolated not in ISOLATED_MODES:
         raise PlanError("isolated", isolated, "use one of %s" % ", ".join(ISOLATED_MODES))
 
@@ -223,16 +159,6 @@ def plan_cpus(topology, count, reserved=None, allow_smt_split=False, isolated="e
         })
     plans.sort(key=lambda p: p["cpus"][0])
     return plans
-
-
-def _count(count):
-    try:
-        value = int(count)
-    except (TypeError, ValueError):
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
-    if isinstance(count, bool) or value < 1 or (isinstance(count, float) and value != count):
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
-    return value
 
 
 def _split(by_node, count):

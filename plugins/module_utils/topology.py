@@ -30,7 +30,7 @@ import os
 import re
 import subprocess
 
-from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import parse_cpuset
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
 
 _ISOLCPUS_FLAGS = {"domain", "managed_irq", "nohz"}
 _NOT_PARENT_KINDS = {"loopback", "bridge", "macvlan", "macvtap", "ipvlan", "ipvtap", "tun", "tap", "ifb",
