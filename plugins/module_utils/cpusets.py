@@ -27,7 +27,7 @@ except ImportError:  # run as a plain script next to errors.py (timer probe on a
     from errors import PlanError  # type: ignore[no-redef]
 
 MAX_CPU_ID = 8191
-_PART = re.compile(r"\A([0-9]{1,5})(?:-([0-9]{1,5}))?\Z")
+_PART = re.compile(r"\A([0-9]+)(?:-([0-9]+))?\Z")
 _BLANKS = " \t\r\n"
 _FIX = "write CPU ids and ranges separated by commas, e.g. '0-3,8' (or give a list of CPU ids)"
 
@@ -58,8 +58,8 @@ def parse_cpuset(value, field="cpuset"):
         if not match:
             raise PlanError(field, _short(value), _FIX,
                             why="%r is not a CPU id or a low-high range of ASCII digits" % _short(part, 20))
-        low = _cpu_id(int(match.group(1)), field, value)
-        high = _cpu_id(int(match.group(2)), field, value) if match.group(2) is not None else low
+        low = _number(match.group(1), field, value)
+        high = _number(match.group(2), field, value) if match.group(2) is not None else low
         if high < low:
             raise PlanError(field, _short(value), "write ranges low-high, e.g. '%d-%d'" % (high, low),
                             why="range %r runs backwards" % part)
@@ -84,6 +84,14 @@ def format_cpuset(ids):
 def canonical_cpuset(value, field="cpuset"):
     """Any accepted spelling -> the one ``format_cpuset`` prints (``"1,0, 2"`` -> ``"0-2"``)."""
     return format_cpuset(parse_cpuset(value, field))
+
+
+def _number(digits, field, value):
+    # Checked on the digits, so int() never sees a huge string and no range is expanded past MAX_CPU_ID.
+    if len(digits) > len(str(MAX_CPU_ID)) or int(digits) > MAX_CPU_ID:
+        raise PlanError(field, _short(value), "use CPU ids from 0 to %d" % MAX_CPU_ID,
+                        why="CPU id %s is out of range" % _short(digits, 20))
+    return int(digits)
 
 
 def _cpu_id(cpu, field, value):
