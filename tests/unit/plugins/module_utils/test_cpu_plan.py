@@ -46,7 +46,8 @@ def test_default_reserve_is_first_core_of_each_node():
 def test_no_numa_directory_two_cpus():
     topo = fixture("two-cpu")
     assert topo["numa_nodes"] == []
-    assert plan_cpus(topo, 1) == [{"cpuset": "1", "cpus": [1], "mems": "0", "nodes": [0], "cores": 1}]
+    assert plan_cpus(topo, 1) == [{"cpuset": "1", "cpus": [1], "mems": "0", "nodes": [0], "cores": 1, "sockets": [0],
+                                   "l3_groups": 1}]
     assert [p["cpuset"] for p in plan_cpus(topo, 2, reserved=[])] == ["0", "1"]
 
 
