@@ -200,11 +200,19 @@ def test_invariants(case):
     assert max(sizes) - min(sizes) <= 1, "sizes differ by at most one core"
     assert sum(sizes) == len(free), "every free core is used"
     assert [p["cpus"][0] for p in plans] == sorted(p["cpus"][0] for p in plans)
-    capacities = {}
-    for core in free:
-        capacities[node_of[core[0]]] = capacities.get(node_of[core[0]], 0) + 1
-    if _exact_packing_exists(sizes, capacities.values()):
-        assert all(len(p["nodes"]) == 1 for p in plans), "node-local whenever the counts allow"
+    socket_of = {c["id"]: c["socket"] for c in topo["cpus"]}
+    l3_of = {c["id"]: ("l3", c["l3"]) if c.get("l3") is not None else ("socket", c["socket"]) for c in topo["cpus"]}
+    for plan in plans:
+        assert plan["sockets"] == sorted({socket_of[c] for c in plan["cpus"]})
+        assert plan["l3_groups"] == len({l3_of[c] for c in plan["cpus"]})
+    for domain_of, spans, what in ((socket_of, lambda p: len(p["sockets"]), "socket"),
+                                   (node_of, lambda p: len(p["nodes"]), "NUMA node"),
+                                   (l3_of, lambda p: p["l3_groups"], "L3 group")):
+        capacities = {}
+        for core in free:
+            capacities[domain_of[core[0]]] = capacities.get(domain_of[core[0]], 0) + 1
+        if _exact_packing_exists(sizes, capacities.values()):
+            assert all(spans(p) == 1 for p in plans), "inside one %s whenever the sizes allow" % what
 
 
 @given(topologies(), st.integers(1, 6))
@@ -222,3 +230,18 @@ def test_invariants_smt_split(topo, count):
     assert max(sizes) - min(sizes) <= 1
     assert set().union(*[set(p["cpus"]) for p in plans]) == free
     assert sum(sizes) == len(free)
+
+
+@pytest.mark.parametrize("cpu", [
+    {"id": True, "node": 0, "socket": 0, "siblings": [0]},
+    {"id": 0, "node": "0", "socket": 0, "siblings": [0]},
+    {"id": 0, "node": 0, "socket": -1, "siblings": [0]},
+    {"id": 0, "node": 0, "socket": 0, "siblings": [0], "l3": 1.5},
+    {"id": 99999, "node": 0, "socket": 0, "siblings": [0]},
+    {"node": 0},
+    "cpu0",
+])
+def test_bad_topology_cpu_entry_is_a_plan_error(cpu):
+    with pytest.raises(PlanError) as err:
+        plan_cpus({"cpus": [cpu]}, 1, reserved=[])
+    assert err.value.field == "topology.cpus" and "host_facts" in str(err.value)
