@@ -99,3 +99,33 @@ def test_no_control_character_or_unicode_digit_is_accepted(chars):
     except PlanError:
         return
     assert not set(text) - set("0123456789-, \t")
+
+
+def test_containers_of_1_0_0_do_not_look_changed():
+    """1.0.0 wrote a pair as "2,3" (CpusetCpus and the spec label); now "2-3". wcs_containers compares the
+    canonical form of both sides, so such a container is not recreated."""
+    import json
+
+    from ansible_collections.mediaops.wcs.plugins.module_utils import container_spec
+
+    item = dict(name="wcs-1", image="flashphoner/webcallserver:latest", network="wcs-net", password=None,
+                license=None, conf_dir=None, env={}, memory=None, restart_policy="unless-stopped", ulimits=None,
+                labels={}, state="started", pull="missing", wait=False, cpuset=[2, 3], cpuset_mems=[0, 1],
+                ipv4_address="203.0.113.4", local_ip="203.0.113.4")
+    desired = container_spec.desired_container(container_spec.merged_items({}, [item])[0])
+    assert desired["spec"]["cpuset"] == "2-3" and desired["spec"]["cpuset_mems"] == "0-1"
+    labels = container_spec.labels_for(desired)
+    old_spec = dict(json.loads(labels[container_spec.SPEC_LABEL]), cpuset="2,3", cpuset_mems="0,1")
+    labels[container_spec.SPEC_LABEL] = json.dumps(old_spec)
+    labels[container_spec.CPUSET_LABEL] = "2,3"
+    env = ["%s=%s" % kv for kv in container_spec.environment_for(desired).items()]
+    inspect = {
+        "Config": {"Image": "flashphoner/webcallserver", "Env": env, "Labels": labels},
+        "HostConfig": {"CpusetCpus": "2,3", "CpusetMems": "0,1", "Memory": 0,
+                       "RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "wcs-net"},
+        "NetworkSettings": {"Networks": {"wcs-net": {"IPAMConfig": {"IPv4Address": "203.0.113.4"}}}},
+        "Mounts": [],
+    }
+    assert container_spec.differences(desired, inspect) == []
+    inspect["HostConfig"]["CpusetCpus"] = "2-4"
+    assert container_spec.differences(desired, inspect) == ["cpuset"]
