@@ -266,9 +266,14 @@ def _ip_json(root, run_ip, args, recorded):
         return []
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    return data if isinstance(data, list) else []
+    # Only the shape `ip -j` prints: a list of objects (a recorded file may hold anything).
+    return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+
+def _dicts(value):
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def read_interfaces(root="/", run_ip=None):
@@ -278,13 +283,14 @@ def read_interfaces(root="/", run_ip=None):
     addresses = {}
     for entry in addr_json:
         name = entry.get("ifname")
-        for info in entry.get("addr_info") or []:
+        for info in _dicts(entry.get("addr_info")):
             if info.get("local") is not None and info.get("prefixlen") is not None:
                 addresses.setdefault(name, []).append("%s/%s" % (info["local"], info["prefixlen"]))
     kinds = {}
     for entry in link_json:
-        kind = (entry.get("linkinfo") or {}).get("info_kind")
-        if kind:
+        linkinfo = entry.get("linkinfo")
+        kind = linkinfo.get("info_kind") if isinstance(linkinfo, dict) else None
+        if isinstance(kind, str) and kind:
             kinds[entry.get("ifname")] = kind
     interfaces = []
     for name in _listdir(base):

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import topology as topo_mod
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -228,3 +230,27 @@ def test_symlink_inside_the_tree_is_followed(tmp_path):
     online.unlink()
     online.symlink_to(tmp_path / "elsewhere" / "online")
     assert [c["id"] for c in read_topology(root, gather=("cpu",))["cpus"]] == [0, 1]
+
+
+_FILES = ["sys/devices/system/cpu/online", "sys/devices/system/cpu/cpu1/topology/thread_siblings_list",
+          "sys/devices/system/cpu/cpu1/topology/core_id", "sys/devices/system/cpu/cpu0/cache/index3/shared_cpu_list",
+          "sys/devices/system/node/node0/cpulist", "ip-addr.json", "ip-link.json",
+          "sys/class/net/eth0/device/numa_node", "proc/cmdline"]
+
+
+@given(st.sampled_from(_FILES), st.one_of(st.binary(max_size=64), st.text(max_size=64).map(str.encode),
+                                          st.just(b"[" * 5000 + b"]" * 5000), st.just(b'[1, {"addr_info": 3}]')))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_garbage_in_a_recorded_file_is_data_or_a_plan_error(tmp_path_factory, rel, content):
+    tree = tmp_path_factory.mktemp("garbage")
+    _tiny_tree(tree, {0: {3: (3, "0-3")}})
+    _put(tree, "sys/class/net/eth0/operstate", "up")
+    target = tree / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    try:
+        topo = read_topology(str(tree))
+    except PlanError as err:
+        assert str(tree) in err.field
+        return
+    assert all(isinstance(c["id"], int) for c in topo["cpus"])
