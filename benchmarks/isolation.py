@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".collections"))
 sys.path.insert(0, str(ROOT / "roles" / "isolation" / "files"))
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups, cpusets, timer_probe  # noqa: E402
+from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets, timer_probe  # noqa: E402
 import isolation_plot  # noqa: E402
 
 IMAGE = "mediaops/wcs-busybox:test"

@@ -86,8 +86,8 @@ ansible_facts:
         cpus:
           description:
             - Online CPUs sorted by id; C(siblings) includes the CPU itself.
-            - C(l3) is the lowest CPU id sharing the CPU's level-3 cache (its L3 group: a socket on most Intel
-              hosts, a CCX/CCD on AMD); null when sysfs shows no level-3 cache (treated as one L3 per socket).
+            - C(l3) is the lowest CPU id sharing the CPU's level-3 cache, which names its L3 group (a socket on most
+              Intel hosts, a CCX/CCD on AMD); null when sysfs shows no level-3 cache (treated as one L3 per socket).
           type: list
           elements: dict
           sample: [{id: 0, core: 0, socket: 0, node: 0, siblings: [0, 20], l3: 0}]

@@ -182,3 +182,10 @@ def test_probe_runs_as_a_plain_script_with_its_three_neighbours(tmp_path):
                           "--method", "affinity", "--cpuset", "\u0660"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "ASCII digits" in bad.stdout
+
+
+def test_module_outside_cpus_uses_the_one_cpuset_syntax():
+    from ansible_collections.mediaops.wcs.plugins.modules.timer_probe import outside_cpus
+
+    assert outside_cpus("0-7", ["1-2", "", "5"]) == "0,3-4,6-7"
+    assert outside_cpus("0-1", ["0-1"]) == ""

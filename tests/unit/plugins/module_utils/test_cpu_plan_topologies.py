@@ -39,7 +39,9 @@ TOPOLOGIES = {
     "isolcpus": make_topology(1, 1, 8, 2, isolated=[2, 3, 10, 11], offline=[15]),
 }
 
+
 def _ids(start, stop, step=2):
+    """Every other CPU id: one socket's CPUs in the interleaved layouts."""
     return ",".join(str(c) for c in range(start, stop, step))
 
 

@@ -125,8 +125,7 @@ def test_record_from_live_root(tmp_path):
     live = read_topology("/")
     assert recorded["cpus"] == live["cpus"]
     assert recorded["numa_nodes"] == live["numa_nodes"]
-    assert [(i["name"], i["numa_node"]) for i in recorded["interfaces"] if i["name"] != "lo"] == \
-        [(i["name"], i["numa_node"]) for i in live["interfaces"] if i["name"] != "lo"] or True  # links come and go
+    assert all(i["numa_node"] is None or i["numa_node"] >= 0 for i in recorded["interfaces"])
     assert json.loads((tmp_path / "live" / "ip-addr.json").read_text())
 
 
@@ -207,7 +206,7 @@ def test_nic_numa_node(tmp_path):
 
 @pytest.mark.parametrize("make,words", [
     (lambda p: p.symlink_to("/proc/meminfo"), "leads out of the recorded tree"),
-    (lambda p: os.mkfifo(p), "not a regular file"),
+    (os.mkfifo, "not a regular file"),
     (lambda p: p.mkdir(), "not a regular file"),
     (lambda p: p.write_bytes(b"0" * ((1 << 20) + 1)), "larger than"),
     (lambda p: p.write_text("0-99999999\n"), "out of range"),
