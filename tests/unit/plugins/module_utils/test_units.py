@@ -107,3 +107,19 @@ def test_every_count_check_accepts(good):
     assert len(cpu_plan.plan_cpus(TOPOLOGY, good, reserved=[])) == 2
     assert len(heap_plan.plan_heap(64 * GIB, good)) == 2
     assert len(address_plan.plan_addresses(NETWORK, good)["containers"]) == 2
+
+
+@given(st.one_of(st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True), st.integers(),
+                 st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
+@settings(max_examples=500, deadline=None)
+def test_parse_count_never_tracebacks(value):
+    try:
+        count = parse_count(value)
+    except PlanError as err:
+        assert err.field == "count"
+        return
+    assert isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= 8192
+    if isinstance(value, str):
+        assert value.strip(" \t\r\n").isdigit() and value.strip(" \t\r\n").isascii()
+    if isinstance(value, float):
+        assert value.is_integer()
