@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".collections"))
 sys.path.insert(0, str(ROOT / "roles" / "isolation" / "files"))
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups, timer_probe  # noqa: E402
+from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets, timer_probe  # noqa: E402
 import isolation_plot  # noqa: E402
 
 IMAGE = "mediaops/wcs-busybox:test"
@@ -76,7 +76,7 @@ def busy_loops_of(pid1, want, timeout=5.0):
 
 def configurations(online):
     probed_cpu = online[-1]
-    others = cgroups.format_cpu_list(c for c in online if c != probed_cpu)
+    others = cpusets.format_cpuset(c for c in online if c != probed_cpu)
     # (name, probed container's options, hog's options, CPUs the probed container's own threads spread over)
     return [
         ("pinned", {"cpuset_cpus": str(probed_cpu)}, {"cpuset_cpus": others}, [probed_cpu]),
@@ -135,7 +135,7 @@ def main():
     parser.add_argument("--plot", default=None, help="also write the plot here (e.g. docs/img/isolation.png)")
     args = parser.parse_args()
 
-    online = cgroups.parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text())
+    online = cpusets.parse_cpuset(Path("/sys/devices/system/cpu/online").read_text())
     if len(online) < 2:
         sys.exit("isolation.py: needs at least 2 online CPUs to pin two containers apart (found %d)" % len(online))
     subprocess.run([str(ROOT / "benchmarks" / "isolation_image.sh")], check=True)

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
+from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets as _cpusets
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -51,17 +52,17 @@ def cpu_split(topology, count, reserved=None, allow_smt_split=False, isolated="e
 
 @_guard
 def cpu_reserved(topology, isolated="exclude"):
-    return _cpu.format_cpuset(_cpu.reserved_cpus(_plain(topology), isolated=isolated))
+    return _cpusets.format_cpuset(_cpu.reserved_cpus(_plain(topology), isolated=isolated))
 
 
 @_guard
 def cpuset_format(ids):
-    return _cpu.format_cpuset(_cpu.parse_cpuset(_plain(ids), "cpuset_format input"))
+    return _cpusets.format_cpuset(_cpusets.parse_cpuset(_plain(ids), "cpuset_format input"))
 
 
 @_guard
 def cpuset_parse(text):
-    return _cpu.parse_cpuset(_plain(text), "cpuset_parse input")
+    return _cpusets.parse_cpuset(_plain(text), "cpuset_parse input")
 
 
 @_guard

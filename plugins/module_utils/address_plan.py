@@ -18,6 +18,7 @@ except ImportError:  # reported by _require_netaddr() when a plan is asked for
     netaddr = None
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.units import parse_count
 
 MIN_PREFIX = 16
 MAX_PREFIX = 30
@@ -133,10 +134,7 @@ def plan_addresses(spec, count=None):
         if given is None:
             raise PlanError("count", count, "give the number of containers (or the 'addresses' list)")
         count = len(given)
-    if isinstance(count, str) and count.strip().isdigit():
-        count = int(count)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
+    count = parse_count(count)
     if given is not None and len(given) != count:
         raise PlanError("addresses", list(given), "give exactly one address per container (%d)" % count,
                         why="%d address(es) for %d container(s)" % (len(given), count))

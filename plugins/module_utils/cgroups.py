@@ -228,37 +228,6 @@ def join(found, pid=None):
             raise CgroupError("cannot join %s (%s): %s" % (d, label, exc.strerror or exc))
 
 
-def parse_cpu_list(text):
-    """Kernel CPU list (``0-3,8,10-11``, the format of cpuset files and Cpus_allowed_list) -> sorted ids."""
-    cpus = set()
-    for part in (text or "").strip().split(","):
-        part = part.strip()
-        if not part:
-            continue
-        first, _sep, last = part.partition("-")
-        if not first.isdigit() or (_sep and not last.isdigit()):
-            raise ValueError("not a CPU list: %r" % text)
-        lo, hi = int(first), int(last or first)
-        if hi < lo:
-            raise ValueError("not a CPU list (range %s goes down): %r" % (part, text))
-        cpus.update(range(lo, hi + 1))
-    return sorted(cpus)
-
-
-def format_cpu_list(cpus):
-    """Sorted ids -> kernel CPU list with ranges (``[0, 1, 2, 5]`` -> ``0-2,5``)."""
-    ids = sorted(set(cpus))
-    parts = []
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        parts.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(parts)
-
-
 def cpus_allowed(pid, root="/"):
     """The CPUs a process may run on, from ``/proc/<pid>/status`` (Cpus_allowed_list); None if unreadable."""
     text = _read(_host_path(root, "/proc/%d/status" % int(pid)))

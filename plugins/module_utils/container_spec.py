@@ -15,8 +15,9 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import format_cpuset, parse_cpuset
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
 
 MANAGED_LABEL = "mediaops.wcs.managed"
 SPEC_LABEL = "mediaops.wcs.spec"
@@ -35,8 +36,6 @@ MERGED = ("env", "labels")
 SPEC_FIELDS = ("image", "cpuset", "cpuset_mems", "network", "ipv4_address", "env", "conf_dir", "memory",
                "restart_policy", "ulimits", "labels")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*$", re.I)
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
@@ -56,19 +55,11 @@ def normalise_image(image):
 
 
 def parse_memory(value, field="memory"):
-    """'24g' / '512m' / 1073741824 -> bytes (binary units, like docker run -m); None stays None."""
+    """'24g' / '512m' / '2GiB' / 1073741824 -> bytes (units.parse_size, like docker run -m); None stays None."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise PlanError(field, value, "give a size such as '24g' or a number of bytes")
-    if isinstance(value, int):
-        size = value
-    else:
-        match = _MEMORY.match(str(value))
-        if not match:
-            raise PlanError(field, value, "give a size such as '24g', '512m' or a number of bytes")
-        size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    if size < 6 * 1024 * 1024:
+    size = parse_size(value, field)
+    if size < 6 * MIB:
         raise PlanError(field, value, "give at least 6m (Docker's minimum)", why="too small")
     return size
 

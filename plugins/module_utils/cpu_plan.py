@@ -14,105 +14,55 @@ execution units of another container's thread. The rules:
   started on. ``isolated="only"`` plans only on isolated cores (for operators who isolate CPUs for WCS on purpose),
   ``isolated="include"`` treats them like any other CPU.
 * All remaining cores are split between the containers; sizes differ by at most one core.
-* A container's set stays inside one NUMA node whenever an exact packing of the sizes into the nodes exists;
-  otherwise as many containers as possible stay node-local and the rest take the leftovers (in node order, so they
-  span as few nodes as the leftovers allow).
+* Topology boundaries, coarse to fine, like kubelet's ``takeByTopologyNUMAPacked`` (whole sockets or NUMA nodes,
+  whichever is larger, first; then whole L3 "uncore" caches with ``prefer-align-cpus-by-uncorecache``): the split
+  keeps as few containers as possible across **sockets**, then across the coarser of **L3 groups** and **NUMA
+  nodes**, then across the finer one. On most hosts that is socket, L3 group (an AMD CCX/CCD; socket-wide on
+  Intel), NUMA node (sub-NUMA clusters); where a NUMA node holds several L3 groups (AMD NPS2/NPS4) the node comes
+  before the L3 group, because a set inside one L3 group is inside one node anyway. Each level is an exact
+  optimum over the levels above it (a small dynamic programme over the domain tree, see ``_Domain.table``), so a
+  container stays inside one socket whenever a socket-aligned packing of the sizes exists, and inside one NUMA
+  node whenever a node-aligned packing exists (the NUMA guarantee of 1.0.0).
+* Containers that must cross a boundary take the leftovers of the domains they cross, in domain order.
 * Container 1 gets the lowest CPU ids, container 2 the next, and so on.
 
 ``allow_smt_split=True`` makes single CPUs the unit (siblings may then end up in different containers).
 """
 from __future__ import annotations
 
-import re
+import bisect
+import itertools
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import MAX_CPU_ID, format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.units import parse_count
 
 ISOLATED_MODES = ("exclude", "only", "include")
-_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
-
-
-def parse_cpuset(text, field="cpuset"):
-    """``"0-3,8,10-11"`` -> ``[0, 1, 2, 3, 8, 10, 11]`` (sorted, unique). Also takes ints and lists."""
-    if text is None:
-        return []
-    if isinstance(text, bool):
-        raise PlanError(field, text, "give a cpuset string such as '0-3,8' or a list of CPU ids")
-    if isinstance(text, int):
-        return [_cpu_id(text, field)]
-    if isinstance(text, (list, tuple, set, frozenset)):
-        ids = set()
-        for item in text:
-            ids.update(parse_cpuset(item, field))
-        return sorted(ids)
-    if not isinstance(text, str):
-        raise PlanError(field, text, "give a cpuset string such as '0-3,8' or a list of CPU ids")
-    ids = set()
-    for part in text.replace(" ", "").replace("\n", "").split(","):
-        if not part:
-            continue
-        match = _RANGE.match(part)
-        if not match:
-            raise PlanError(field, text, "write CPU ids and ranges separated by commas, e.g. '0-9,20-29'",
-                            why="%r is not a CPU id or a range" % part)
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
-        if high < low:
-            raise PlanError(field, text, "write ranges low-high, e.g. '%d-%d'" % (high, low),
-                            why="range %r runs backwards" % part)
-        ids.update(range(low, high + 1))
-    return sorted(ids)
-
-
-def _cpu_id(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(field, value, "CPU ids are whole numbers from 0")
-    return value
-
-
-def format_cpuset(ids):
-    """``[0, 1, 2, 3, 8]`` -> ``"0-3,8"`` (Docker's ``--cpuset-cpus`` / kernel cpulist syntax)."""
-    ordered = sorted(set(ids))
-    parts = []
-    start = prev = None
-    for cpu in ordered:
-        if start is None:
-            start = prev = cpu
-        elif cpu == prev + 1:
-            prev = cpu
-        else:
-            parts.append(_span(start, prev))
-            start = prev = cpu
-    if start is not None:
-        parts.append(_span(start, prev))
-    return ",".join(parts)
-
-
-def _span(start, end):
-    if start == end:
-        return str(start)
-    if end == start + 1:
-        return "%d,%d" % (start, end)
-    return "%d-%d" % (start, end)
+# Exact search up to this many (big, small) fits, about 34 containers; beyond, runs in domain order (see split_units).
+MAX_FITS = 324
 
 
 class _Host:
-    """Index of a topology dict: CPU -> node, CPU -> core (tuple of online sibling ids)."""
+    """Index of a topology dict: CPU -> node / socket / L3 group, CPU -> core (tuple of online sibling ids)."""
 
     def __init__(self, topology):
         if not isinstance(topology, dict) or not isinstance(topology.get("cpus"), list) or not topology["cpus"]:
             raise PlanError("topology", _short(topology),
                             "pass the wcs_host fact gathered by mediaops.wcs.host_facts (it needs a 'cpus' list)")
         self.node_of = {}
+        self.socket_of = {}
+        self.l3_of = {}
         self.core_of = {}
         online = set()
         for cpu in topology["cpus"]:
-            try:
-                online.add(int(cpu["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise PlanError("topology.cpus", _short(cpu), "each CPU needs an integer 'id' (use host_facts)")
+            online.add(_topology_int(cpu, "id", None))
         for cpu in topology["cpus"]:
-            cid = int(cpu["id"])
-            self.node_of[cid] = int(cpu.get("node") or 0)
+            cid = _topology_int(cpu, "id", None)
+            self.node_of[cid] = _topology_int(cpu, "node", 0)
+            self.socket_of[cid] = _topology_int(cpu, "socket", 0)
+            l3 = cpu.get("l3")
+            # No L3 in sysfs: one L3 per socket (the socket key keeps it apart from real L3 ids).
+            self.l3_of[cid] = ("l3", _topology_int(cpu, "l3", 0)) if l3 is not None else ("socket", self.socket_of[cid])
             siblings = [s for s in parse_cpuset(cpu.get("siblings") or [cid], "topology.cpus.siblings")
                         if s in online]
             self.core_of[cid] = tuple(sorted(set(siblings) | {cid}))
@@ -126,6 +76,27 @@ class _Host:
     def node(self, core):
         # A core's threads share one node; the lowest CPU decides if sysfs ever disagrees.
         return self.node_of[core[0]]
+
+    def levels(self):
+        """Key functions of the domain levels below the host, coarse to fine: socket, then the coarser of NUMA
+        node and L3 group (more CPUs per domain; the node on a tie), then the finer."""
+        count_nodes = len(set(self.node_of.values()))
+        count_l3 = len(set(self.l3_of.values()))
+        node_key = self.node_of.__getitem__
+        l3_key = self.l3_of.__getitem__
+        inner = [node_key, l3_key] if count_nodes <= count_l3 else [l3_key, node_key]
+        return [self.socket_of.__getitem__] + inner
+
+
+def _topology_int(cpu, key, default):
+    value = cpu.get(key, default) if isinstance(cpu, dict) else None
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CPU_ID:
+        raise PlanError("topology.cpus", _short(cpu), "each CPU needs whole numbers 'id', 'node', 'socket' and "
+                        "'l3' (or null) from 0 to %d: pass the wcs_host fact of mediaops.wcs.host_facts" % MAX_CPU_ID,
+                        why="%r is %r" % (key, value))
+    return value
 
 
 def _short(value):
@@ -157,12 +128,13 @@ def plan_cpus(topology, count, reserved=None, allow_smt_split=False, isolated="e
     """Splits the host's free CPUs between ``count`` containers.
 
     Returns one dict per container, ordered by CPU id:
-    ``{cpuset: "2-9,22-29", cpus: [...], mems: "0", nodes: [0], cores: 8}``.
+    ``{cpuset: "2-9,22-29", cpus: [...], mems: "0", nodes: [0], cores: 8, sockets: [0], l3_groups: 1}``
+    (``l3_groups``: how many L3 caches the set spans).
     ``reserved``: None (default reserve, see ``reserved_cpus``), a list of CPU ids or a cpuset string ("" or []
     reserves nothing).
     """
     host = _Host(topology)
-    count = _count(count)
+    count = parse_count(count)
     if isolated not in ISOLATED_MODES:
         raise PlanError("isolated", isolated, "use one of %s" % ", ".join(ISOLATED_MODES))
 
@@ -175,22 +147,7 @@ def plan_cpus(topology, count, reserved=None, allow_smt_split=False, isolated="e
             raise PlanError("reserved", reserved, "reserve only online CPUs (%s)" % format_cpuset(host.online),
                             why="CPU(s) %s are not online on this host" % format_cpuset(offline))
 
-    units = []  # each unit: tuple of CPU ids that must stay together
-    for core in host.cores():
-        if allow_smt_split:
-            candidates = [(c,) for c in core if c not in reserve]
-        elif reserve.intersection(core):
-            continue  # whole core stays with the host
-        else:
-            candidates = [core]
-        for unit in candidates:
-            iso = [c for c in unit if c in host.isolated]
-            if isolated == "exclude" and iso:
-                continue
-            if isolated == "only" and len(iso) != len(unit):
-                continue
-            units.append(unit)
-
+    units = _free_units(host, reserve, allow_smt_split, isolated)
     unit_name = "CPUs" if allow_smt_split else "cores"
     if count > len(units):
         fixes = ["plan at most %d container(s)" % len(units)] if units else []
@@ -206,85 +163,214 @@ def plan_cpus(topology, count, reserved=None, allow_smt_split=False, isolated="e
                         % (len(units), unit_name, format_cpuset(host.online), format_cpuset(reserve) or "none",
                            format_cpuset(host.isolated) or "none"))
 
-    by_node = {}
-    for unit in units:
-        by_node.setdefault(host.node(unit), []).append(unit)
-    groups = _split(by_node, count)
     plans = []
-    for group in groups:
+    for group in split_units(units, count, host.levels()):
         cpus = sorted(c for unit in group for c in unit)
-        nodes = sorted({host.node(unit) for unit in group})
+        nodes = sorted({host.node_of[c] for c in cpus})
         plans.append({
             "cpuset": format_cpuset(cpus),
             "cpus": cpus,
             "mems": format_cpuset(nodes),
             "nodes": nodes,
-            "cores": len(group) if not allow_smt_split else len({host.core_of[c] for c in cpus}),
+            "cores": len({host.core_of[c] for c in cpus}),
+            "sockets": sorted({host.socket_of[c] for c in cpus}),
+            "l3_groups": len({host.l3_of[c] for c in cpus}),
         })
     plans.sort(key=lambda p: p["cpus"][0])
     return plans
 
 
-def _count(count):
-    try:
-        value = int(count)
-    except (TypeError, ValueError):
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
-    if isinstance(count, bool) or value < 1 or (isinstance(count, float) and value != count):
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
-    return value
+def _free_units(host, reserve, allow_smt_split, isolated):
+    """The units to split: whole cores (or single CPUs with ``allow_smt_split``) the host and isolation leave."""
+    units = []
+    for core in host.cores():
+        if allow_smt_split:
+            candidates = [(c,) for c in core if c not in reserve]
+        elif reserve.intersection(core):
+            continue  # whole core stays with the host
+        else:
+            candidates = [core]
+        for unit in candidates:
+            isolated_cpus = [c for c in unit if c in host.isolated]
+            if isolated == "exclude" and isolated_cpus:
+                continue
+            if isolated == "only" and len(isolated_cpus) != len(unit):
+                continue
+            units.append(unit)
+    return units
 
 
-def _split(by_node, count):
-    """Groups of units, sizes q or q+1, node-local for as many groups as possible."""
-    nodes = sorted(by_node)
-    capacity = [len(by_node[n]) for n in nodes]
-    total = sum(capacity)
-    small, big_count = divmod(total, count)
+# --- the split ---------------------------------------------------------------------------------------------------
+# Sizes: ``big_count`` groups of ``big`` units and ``small_count`` of ``small`` (= big - 1). A "fit" (b, s) is how
+# many big and small groups lie wholly inside a domain; a group that crosses a domain's children "spans" there.
+
+def _fits(units, big, small, fit):
+    return fit[0] * big + fit[1] * small <= units
+
+
+def _add(score, other):
+    return tuple(a + b for a, b in zip(score, other))
+
+
+def _spanning(depth, levels, groups):
+    """Score of ``groups`` groups crossing the children of a domain at ``depth``: they cross every finer level."""
+    return tuple(groups if level >= depth else 0 for level in range(levels))
+
+
+def _better(candidate, best):
+    return best is None or candidate < best
+
+
+class _Domain:
+    """A node of the domain tree (host -> sockets -> coarse -> fine -> units); children ordered by lowest CPU."""
+
+    def __init__(self, units, levels, depth=0):
+        self.units = units
+        self.depth = depth
+        self.children = []
+        if depth < len(levels):
+            by_key = {}
+            for unit in units:
+                by_key.setdefault(levels[depth](unit[0]), []).append(unit)
+            self.children = [_Domain(members, levels, depth + 1)
+                             for members in sorted(by_key.values(), key=lambda m: m[0][0])]
+
+    def table(self, big, small, most, levels, tables):
+        """{(b, s): (score, per-child fits)} for every fit of at most ``most`` = (big_count, small_count) groups.
+
+        score: groups crossing each level (socket, coarse, fine); minimised lexicographically. Children are
+        combined like a knapsack over fits, then the groups this domain holds beyond its children's cross them.
+        """
+        if not self.children:
+            return {fit: ((0,) * levels, ()) for fit in _all_fits(len(self.units), big, small, most)}
+        combined = {(0, 0): ((0,) * levels, ())}
+        for child in self.children:
+            child_table = tables[id(child)]
+            merged = {}
+            for fit, (score, fits) in combined.items():
+                for child_fit, (child_score, _unused) in child_table.items():
+                    total = (fit[0] + child_fit[0], fit[1] + child_fit[1])
+                    if total[0] > most[0] or total[1] > most[1]:
+                        continue
+                    candidate = _add(score, child_score)
+                    if _better(candidate, merged.get(total, (None,))[0]):
+                        merged[total] = (candidate, fits + (child_fit,))
+            combined = merged
+        own = {}
+        for fit in _all_fits(len(self.units), big, small, most):
+            for inner, (score, fits) in combined.items():
+                if inner[0] > fit[0] or inner[1] > fit[1]:
+                    continue
+                crossing = (fit[0] - inner[0]) + (fit[1] - inner[1])
+                candidate = _add(score, _spanning(self.depth, levels, crossing))
+                if _better(candidate, own.get(fit, (None,))[0]):
+                    own[fit] = (candidate, (inner, fits))
+        return own
+
+    def build(self, fit, big, small, most, levels, tables):
+        """The groups of ``fit`` made from this domain's units; returns (groups, leftover units in domain order)."""
+        if not self.children:
+            rest = list(self.units)
+            groups = []
+            for size in [big] * fit[0] + [small] * fit[1]:
+                groups.append(rest[:size])
+                rest = rest[size:]
+            return groups, rest
+        inner, fits = tables[id(self)][fit][1]
+        groups, leftovers, runs = [], [], []
+        for child, child_fit in zip(self.children, fits):
+            child_groups, child_rest = child.build(child_fit, big, small, most, levels, tables)
+            groups.extend(child_groups)
+            leftovers.extend(child_rest)
+            runs.append(len(child_rest))
+        # Groups crossing this domain's children take the leftovers in child order, sizes ordered so that they
+        # cross as few children as the leftovers allow.
+        for size in _crossing_order(runs, fit[0] - inner[0], fit[1] - inner[1], big, small):
+            groups.append(leftovers[:size])
+            leftovers = leftovers[size:]
+        return groups, leftovers
+
+
+def _runs_touched(ends, start, size):
+    """How many children's leftover runs (ending at ``ends``) the slice [start, start + size) touches."""
+    return bisect.bisect_left(ends, start + size) - bisect.bisect_right(ends, start) + 1
+
+
+def _crossing_order(runs, bigs, smalls, big, small):
+    """The order of ``bigs`` big and ``smalls`` small sizes, cut from consecutive leftover ``runs``, that touches the
+    fewest runs in total; bigs first on a tie. (A small programme over how many of each are already cut.)"""
+    ends = list(itertools.accumulate(run for run in runs if run))  # empty runs would count twice
+    best = {(0, 0): (0, None)}
+    for done in range(1, bigs + smalls + 1):
+        for b in range(max(0, done - smalls), min(bigs, done) + 1):
+            sm = done - b
+            options = []
+            if b:
+                cost, _prev = best[(b - 1, sm)]
+                options.append((cost + _runs_touched(ends, (b - 1) * big + sm * small, big), 0, big))
+            if sm:
+                cost, _prev = best[(b, sm - 1)]
+                options.append((cost + _runs_touched(ends, b * big + (sm - 1) * small, small), 1, small))
+            cost, _tie, size = min(options)
+            best[(b, sm)] = (cost, size)
+    order = []
+    b, sm = bigs, smalls
+    while b or sm:
+        size = best[(b, sm)][1]
+        order.append(size)
+        if size == big and b:
+            b -= 1
+        else:
+            sm -= 1
+    return order[::-1]
+
+
+def _all_fits(units, big, small, most):
+    return [(b, s) for b in range(most[0] + 1) for s in range(most[1] + 1) if _fits(units, big, small, (b, s))]
+
+
+def _in_domain_order(root, sizes):
+    """Many small containers: consecutive runs of units in domain-tree order (each crosses at most the domains its
+    run crosses), instead of the exact search whose tables grow with the square of the container count."""
+    ordered = []
+
+    def walk(domain):
+        if not domain.children:
+            ordered.extend(domain.units)
+        for child in domain.children:
+            walk(child)
+
+    walk(root)
+    groups = []
+    for size in sizes:
+        groups.append(ordered[:size])
+        ordered = ordered[size:]
+    return groups
+
+
+def split_units(units, count, levels):
+    """``count`` disjoint groups of ``units`` (tuples of CPU ids), sizes q or q+1, crossing as few domains as the
+    sizes allow, coarse levels first (see the module docstring). ``levels``: key functions CPU id -> domain.
+
+    Exact for up to ``MAX_FITS`` (big, small) combinations (about 34 containers); with more containers each one
+    is a few cores and consecutive runs in domain order keep almost all of them inside their domains."""
+    small, big_count = divmod(len(units), count)
     small_count = count - big_count
     big = small + 1
+    most = (big_count, small_count)
+    root = _Domain(list(units), levels)
+    if (big_count + 1) * (small_count + 1) > MAX_FITS:
+        return _in_domain_order(root, [big] * big_count + [small] * small_count)
+    tables = {}
 
-    # Choose how many big groups each node holds (dynamic programming over nodes); the small groups then fill
-    # what is left. Maximise the number of groups that fit whole inside one node.
-    # best[b] = (max small groups that fit, choice list) using b big groups so far.
-    best = {0: (0, [])}
-    for cap in capacity:
-        nxt = {}
-        for used, (smalls, choice) in best.items():
-            for b in range(0, min(big_count - used, cap // big) + 1):
-                fit = (cap - b * big) // small
-                key = used + b
-                cand = (smalls + fit, choice + [b])
-                if key not in nxt or cand[0] > nxt[key][0]:
-                    nxt[key] = cand
-        best = nxt
-    bigs_per_node = None
-    placed_best = -1
-    for used, (smalls, choice) in sorted(best.items()):
-        placed = used + min(smalls, small_count)
-        if placed > placed_best:
-            placed_best, bigs_per_node = placed, choice
+    def solve(domain):
+        for child in domain.children:
+            solve(child)
+        tables[id(domain)] = domain.table(big, small, most, len(levels), tables)
 
-    groups = []
-    leftovers = []
-    smalls_left = small_count
-    bigs_left = big_count
-    for node, cap, b in zip(nodes, capacity, bigs_per_node):
-        units = list(by_node[node])
-        for _big in range(b):
-            groups.append(units[:big])
-            units = units[big:]
-        bigs_left -= b
-        while smalls_left and len(units) >= small:
-            groups.append(units[:small])
-            units = units[small:]
-            smalls_left -= 1
-        leftovers.extend(units)
-    # Groups that could not stay node-local take the leftovers in node order.
-    for size in [big] * bigs_left + [small] * smalls_left:
-        groups.append(leftovers[:size])
-        leftovers = leftovers[size:]
-    if leftovers or len(groups) != count:
-        raise RuntimeError("cpu_plan: internal split error (%d groups, %d leftover units)"
-                           % (len(groups), len(leftovers)))
+    solve(root)
+    groups, rest = root.build(most, big, small, most, len(levels), tables)
+    if rest or len(groups) != count or any(not g for g in groups):
+        raise PlanError("count", count, "report this as a bug of mediaops.wcs cpu_plan",
+                        why="internal split error (%d groups, %d units left)" % (len(groups), len(rest)))
     return groups

@@ -18,44 +18,12 @@ containers on one host that half is split between them (the article's 25% each f
 """
 from __future__ import annotations
 
-import re
-
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+# parse_size/format_size live in units.py; importable from here as before.
+from ansible_collections.mediaops.wcs.plugins.module_utils.units import (  # noqa: F401 pylint: disable=unused-import
+    GIB, KIB, MIB, format_size, parse_count, parse_size)
 
-KIB = 1 << 10
-MIB = 1 << 20
-GIB = 1 << 30
 STEP = 256 * MIB
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1 << 40}
-
-
-def parse_size(value, field="size"):
-    """``"6g"``, ``"512m"``, ``"1.5G"``, ``"2GiB"``, or an int of bytes -> bytes (JVM / Docker suffixes, binary)."""
-    if isinstance(value, bool):
-        raise PlanError(field, value, "give a size such as '6g', '512m' or a number of bytes")
-    if isinstance(value, int):
-        if value <= 0:
-            raise PlanError(field, value, "give a positive size such as '6g'")
-        return value
-    match = _SIZE.match(str(value)) if isinstance(value, (str, float)) else None
-    if not match:
-        raise PlanError(field, value, "give a size such as '6g', '512m' or a number of bytes")
-    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    if size <= 0:
-        raise PlanError(field, value, "give a positive size such as '6g'")
-    return size
-
-
-def format_size(size):
-    """Bytes -> JVM syntax: ``6g`` when whole GiB, else ``512m`` (whole MiB), else ``k``/bytes."""
-    if size % GIB == 0:
-        return "%dg" % (size // GIB)
-    if size % MIB == 0:
-        return "%dm" % (size // MIB)
-    if size % KIB == 0:
-        return "%dk" % (size // KIB)
-    return str(size)
 
 
 def _round_heap(size):
@@ -81,12 +49,7 @@ def plan_heap(memory_bytes, count, share=0.5, heap=None, overhead=0.25, min_over
     ('6g'), or a list with one heap per container; otherwise ``share`` of RAM split evenly.
     """
     memory = parse_size(memory_bytes, "memory_bytes")
-    try:
-        count = int(count)
-    except (TypeError, ValueError):
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
-    if count < 1:
-        raise PlanError("count", count, "give the number of WCS containers as a whole number >= 1")
+    count = parse_count(count)
     floor = parse_size(min_heap, "min_heap")
     room_floor = parse_size(min_overhead, "min_overhead")
     overhead = _fraction(overhead, "overhead", 0, 4)

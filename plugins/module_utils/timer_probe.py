@@ -32,10 +32,11 @@ import sys
 import time
 
 try:
-    from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
-except ImportError:  # run as a plain script next to cgroups.py (no collection on the path)
+    from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups, cpusets
+except ImportError:  # run as a plain script next to cgroups.py, cpusets.py, errors.py (no collection on the path)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import cgroups  # type: ignore[no-redef]
+    import cpusets  # type: ignore[no-redef]
 
 NS_PER_MS = 1000000
 METHODS = ("auto", "cgroup", "affinity")
@@ -213,7 +214,7 @@ def place(method, found, find_error, pid=None, cpuset=None):
                              "container's --cpuset-cpus) or the container's pid.")
         placement["method"] = "none"
         return placement
-    os.sched_setaffinity(0, cgroups.parse_cpu_list(cpu_list))
+    os.sched_setaffinity(0, cpusets.parse_cpuset(cpu_list))
     placement["method"] = "affinity"
     placement["cpuset"] = cpu_list.strip()
     placement["quota_applied"] = False
@@ -222,7 +223,7 @@ def place(method, found, find_error, pid=None, cpuset=None):
 
 def isolation_kind(cpuset, quota_cpus, online):
     """``pinned`` (own CPUs, fewer than the host's), ``quota`` (CFS quota), ``pinned+quota``, or ``shared``."""
-    pinned = bool(cpuset) and set(cgroups.parse_cpu_list(cpuset)) < set(cgroups.parse_cpu_list(online or ""))
+    pinned = bool(cpuset) and set(cpusets.parse_cpuset(cpuset)) < set(cpusets.parse_cpuset(online or ""))
     if pinned and quota_cpus:
         return "pinned+quota"
     return "pinned" if pinned else ("quota" if quota_cpus else "shared")
@@ -233,12 +234,12 @@ def online_cpus():
         with open("/sys/devices/system/cpu/online") as f:
             return f.read().strip()
     except OSError:
-        return cgroups.format_cpu_list(range(os.cpu_count() or 1))
+        return cpusets.format_cpuset(range(os.cpu_count() or 1))
 
 
 def _observed():
     """Where the child actually ran: its affinity and cgroups, seen from inside (for checks and honesty)."""
-    seen = {"affinity": cgroups.format_cpu_list(os.sched_getaffinity(0))}
+    seen = {"affinity": cpusets.format_cpuset(os.sched_getaffinity(0))}
     try:
         with open("/proc/self/cgroup") as f:
             seen["proc_cgroup"] = [line for line in f.read().splitlines()
@@ -264,7 +265,7 @@ def _child(write_fd, target, period_ms, work_ms, duration, with_cdf):
         placement["host_cpus"] = online_cpus()
         # judged from where the child really is now (its affinity), not from what was asked
         placement["isolation"] = isolation_kind(
-            cgroups.format_cpu_list(os.sched_getaffinity(0)),
+            cpusets.format_cpuset(os.sched_getaffinity(0)),
             placement.get("quota_cpus") if placement.get("quota_applied") else None, placement["host_cpus"])
         placement["observed_start"] = _observed()
         pacing_loop(period_ns, work_ns, ticks, out=lateness)

@@ -84,10 +84,13 @@ ansible_facts:
       type: dict
       contains:
         cpus:
-          description: Online CPUs sorted by id; C(siblings) includes the CPU itself.
+          description:
+            - Online CPUs sorted by id; C(siblings) includes the CPU itself.
+            - C(l3) is the lowest CPU id sharing the CPU's level-3 cache, which names its L3 group (a socket on most
+              Intel hosts, a CCX/CCD on AMD); null when sysfs shows no level-3 cache (treated as one L3 per socket).
           type: list
           elements: dict
-          sample: [{id: 0, core: 0, socket: 0, node: 0, siblings: [0, 20]}]
+          sample: [{id: 0, core: 0, socket: 0, node: 0, siblings: [0, 20], l3: 0}]
         numa_nodes:
           description: NUMA nodes with their online CPUs and memory; empty when the host has no node directory.
           type: list
@@ -105,12 +108,15 @@ ansible_facts:
           description: MemTotal in bytes.
           type: int
         interfaces:
-          description: Network interfaces (empty when O(gather) leaves out V(interfaces)).
+          description:
+            - Network interfaces (empty when O(gather) leaves out V(interfaces)).
+            - C(numa_node) is the NIC's NUMA node from C(device/numa_node); null without a device or when the
+              kernel says -1 (one-node hosts, most VMs).
           type: list
           elements: dict
           sample:
             - {name: eno1, state: up, mtu: 1500, mac: "02:00:00:00:00:02", addresses: ["203.0.113.2/29"],
-               kind: physical, can_be_parent: true}
+               kind: physical, can_be_parent: true, numa_node: 0}
         cgroup:
           description: Cgroup version of the host.
           type: dict

@@ -133,9 +133,9 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
 from ansible_collections.mediaops.wcs.plugins.module_utils import timer_probe
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 
 MANAGED_LABEL = "mediaops.wcs.managed=true"
 
@@ -171,10 +171,10 @@ def targets_of(module, client):
 
 def outside_cpus(host_cpus, cpusets):
     """Host CPUs in none of the given cpusets. A container without a cpuset reserves nothing: it shares them all."""
-    free = set(cgroups.parse_cpu_list(host_cpus))
+    free = set(parse_cpuset(host_cpus))
     for cpuset in cpusets:
-        free -= set(cgroups.parse_cpu_list(cpuset))
-    return cgroups.format_cpu_list(free)
+        free -= set(parse_cpuset(cpuset))
+    return format_cpuset(free)
 
 
 def summary_row(name, result):

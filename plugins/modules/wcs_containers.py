@@ -315,7 +315,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import 
     others_cpusets, plan, result_of, wait_until_up)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     desired_container, merged_items, validate_set)
-from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import parse_cpuset
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, docker_argument_spec, engine_error, engine_is_local, get_client)
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError

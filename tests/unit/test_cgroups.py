@@ -5,8 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
 
@@ -109,22 +107,3 @@ def test_v1_hierarchy_not_mounted():
 def test_mountinfo_octal_escapes():
     mounts = cgroups.parse_mountinfo("41 31 0:38 / /sys/fs/cgroup/my\\040cg rw - cgroup cgroup rw,cpu\n")
     assert mounts[0]["mount_point"] == "/sys/fs/cgroup/my cg"
-
-
-@pytest.mark.parametrize("text, ids", [("", []), ("1", [1]), ("0-3,8,10-11\n", [0, 1, 2, 3, 8, 10, 11]),
-                                       ("1-9,21-29", list(range(1, 10)) + list(range(21, 30)))])
-def test_parse_cpu_list(text, ids):
-    assert cgroups.parse_cpu_list(text) == ids
-
-
-@pytest.mark.parametrize("bad", ["a", "3-1", "1-", "-1"])
-def test_parse_cpu_list_rejects(bad):
-    with pytest.raises(ValueError, match="CPU list"):
-        cgroups.parse_cpu_list(bad)
-
-
-@given(st.sets(st.integers(min_value=0, max_value=255)))
-def test_cpu_list_round_trip(ids):
-    text = cgroups.format_cpu_list(ids)
-    assert cgroups.parse_cpu_list(text) == sorted(ids)
-    assert len(text.split(",")) <= max(1, len(ids))

@@ -160,3 +160,32 @@ def test_cgroup_method_without_a_cgroup_reports_the_error():
     ("2-9", 4.0, "0-39", "pinned+quota"), (None, None, "0-3", "shared")])
 def test_isolation_kind(cpuset, quota, online, kind):
     assert tp.isolation_kind(cpuset, quota, online) == kind
+
+
+def test_probe_runs_as_a_plain_script_with_its_three_neighbours(tmp_path):
+    """On a host without the collection the probe runs from a directory holding timer_probe.py, cgroups.py,
+    cpusets.py and errors.py (-I -S: no site-packages, so no ansible_collections to fall back on)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    utils = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
+    for name in ("timer_probe.py", "cgroups.py", "cpusets.py", "errors.py"):
+        shutil.copy(utils / name, tmp_path / name)
+    proc = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "timer_probe.py"), "--duration", "0.2",
+                           "--method", "affinity", "--cpuset", "0", "--no-cdf"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert '"cpuset": "0"' in proc.stdout
+    bad = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "timer_probe.py"), "--duration", "0.2",
+                          "--method", "affinity", "--cpuset", "\u0660"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "ASCII digits" in bad.stdout
+
+
+def test_module_outside_cpus_uses_the_one_cpuset_syntax():
+    from ansible_collections.mediaops.wcs.plugins.modules.timer_probe import outside_cpus
+
+    assert outside_cpus("0-7", ["1-2", "", "5"]) == "0,3-4,6-7"
+    assert outside_cpus("0-1", ["0-1"]) == ""

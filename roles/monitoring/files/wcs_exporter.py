@@ -40,11 +40,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-try:  # deployed: the role copies the two module_utils files next to this program
+try:  # deployed: the role copies the module_utils files it needs next to this program
+    import cpusets  # type: ignore[import-not-found]
     import netns_http  # type: ignore[import-not-found]
     import stat_page  # type: ignore[import-not-found]
 except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
-    from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http, stat_page  # type: ignore
+    from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets, netns_http, stat_page  # type: ignore
 
 LOG = logging.getLogger("wcs_exporter")
 MANAGED_LABEL = "mediaops.wcs.managed=true"
@@ -135,16 +136,8 @@ def metric_help():
 # CPU sets
 # --------------------------------------------------------------------------------------------------------------
 def cpuset_ids(text):
-    """'1-3,8' -> [1, 2, 3, 8]; '' -> []."""
-    ids = set()
-    for part in str(text or "").replace(" ", "").split(","):
-        if not part:
-            continue
-        lo, sep, hi = part.partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
-            raise ValueError("bad cpuset %r" % text)
-        ids.update(range(int(lo), int(hi if sep else lo) + 1))
-    return sorted(ids)
+    """'1-3,8' -> [1, 2, 3, 8]; '' -> [] (cpusets.py, the collection's one cpuset parser)."""
+    return cpusets.parse_cpuset(str(text or ""), "cpuset")
 
 
 def cpu_groups(cpusets, reserved):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups, timer_probe
+from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups, cpusets, timer_probe
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGE = "mediaops/wcs-busybox:test"
@@ -21,7 +21,7 @@ PROBE_SCRIPT = ROOT / "plugins" / "module_utils" / "timer_probe.py"
 
 
 def _probed_cpu():
-    return sorted(cgroups.parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text()))[-1]
+    return sorted(cpusets.parse_cpuset(Path("/sys/devices/system/cpu/online").read_text()))[-1]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_module_probes_two_containers_at_once(module, container):
     assert rows[shared.name]["isolation"] == "shared"
     assert r["probes"][pinned.name]["id"] == pinned.id
     # the shared container reserves nothing, the pinned one its CPU
-    assert cgroups.parse_cpu_list(r["outside_cpus"]) == [x for x in cgroups.parse_cpu_list(r["host_cpus"]) if x != cpu]
+    assert cpusets.parse_cpuset(r["outside_cpus"]) == [x for x in cpusets.parse_cpuset(r["host_cpus"]) if x != cpu]
 
 
 def _module_in_check_mode(playbook, tmp_path, args):

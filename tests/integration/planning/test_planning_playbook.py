@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import parse_cpuset
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
 
 HERE = Path(__file__).resolve().parent

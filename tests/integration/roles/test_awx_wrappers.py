@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
+
 ROOT = Path(__file__).resolve().parents[3]
 AWX = ROOT / "examples" / "awx-project"
 LAB = ROOT / "inventories" / "lab"
@@ -81,7 +83,7 @@ def test_wrappers_run_site_idempotent_then_teardown(docker_client, rol_vars, pla
         c = docker_client.containers.get("wcst-rol-%d" % index)
         assert c.status == "running"
         assert c.attrs["NetworkSettings"]["Networks"]["wcst-rol-net"]["IPAddress"] == addr
-        cpusets.append(set(c.attrs["HostConfig"]["CpusetCpus"].split(",")))
+        cpusets.append(set(parse_cpuset(c.attrs["HostConfig"]["CpusetCpus"])))
         conf = Path(rol_vars["wcs_conf_root"]) / ("wcst-rol-%d" % index) / "conf"
         assert "ip=%s\n" % addr in (conf / "flashphoner.properties").read_text()
     assert not cpusets[0] & cpusets[1]

@@ -62,7 +62,7 @@ def test_memory():
 def test_merge_defaults_and_env():
     d = one(env={"X": 1}, cpuset=[3, 2])
     assert d["spec"]["env"] == {"TZ": "UTC", "X": "1", "LOCAL_IP": "203.0.113.4"}
-    assert d["spec"]["cpuset"] == "2,3"
+    assert d["spec"]["cpuset"] == "2-3"
     assert d["secrets"] == {"password": "pw"}
 
 

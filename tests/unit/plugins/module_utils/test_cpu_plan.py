@@ -23,37 +23,6 @@ def fixture(name):
     return read_topology(str(FIXTURES / name))
 
 
-# --- cpuset syntax -----------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text,ids", [
-    ("0-3,8", [0, 1, 2, 3, 8]),
-    ("0", [0]),
-    ("", []),
-    ("10-11,2,0-1", [0, 1, 2, 10, 11]),
-    ("0-9,20-29\n", list(range(10)) + list(range(20, 30))),
-])
-def test_parse_cpuset(text, ids):
-    assert parse_cpuset(text) == ids
-
-
-@pytest.mark.parametrize("bad", ["a", "3-1", "1-", "-1", "1,,x", 1.5, True, {"a": 1}])
-def test_parse_cpuset_rejects(bad):
-    with pytest.raises(PlanError) as err:
-        parse_cpuset(bad, "reserved")
-    assert "reserved" in str(err.value) and "Fix:" in str(err.value)
-
-
-@given(st.sets(st.integers(0, 300), max_size=60))
-@settings(max_examples=200, deadline=None)
-def test_format_parse_roundtrip(ids):
-    assert parse_cpuset(format_cpuset(ids)) == sorted(ids)
-
-
-def test_format_cpuset_docker_syntax():
-    assert format_cpuset([0, 1, 2, 3, 8, 9, 40, 41, 42]) == "0-3,8,9,40-42"
-    assert format_cpuset([]) == ""
-
-
 # --- recorded topologies -----------------------------------------------------------------------------------------
 
 def test_article_two_containers_on_40_cpus_never_share_a_core():
@@ -77,7 +46,8 @@ def test_default_reserve_is_first_core_of_each_node():
 def test_no_numa_directory_two_cpus():
     topo = fixture("two-cpu")
     assert topo["numa_nodes"] == []
-    assert plan_cpus(topo, 1) == [{"cpuset": "1", "cpus": [1], "mems": "0", "nodes": [0], "cores": 1}]
+    assert plan_cpus(topo, 1) == [{"cpuset": "1", "cpus": [1], "mems": "0", "nodes": [0], "cores": 1, "sockets": [0],
+                                   "l3_groups": 1}]
     assert [p["cpuset"] for p in plan_cpus(topo, 2, reserved=[])] == ["0", "1"]
 
 
@@ -103,7 +73,7 @@ def test_isolcpus_host_excludes_isolated_and_keeps_siblings():
     used = {c for p in plans for c in p["cpus"]}
     assert not used & {2, 3, 10, 11}
     assert not used & {0, 8}  # reserved first core
-    assert [p["cpuset"] for p in plans] == ["1,4,5,9,12,13", "6,7,14"]  # CPU 15 offline: core 7 is CPU 7 alone
+    assert [p["cpuset"] for p in plans] == ["1,4-5,9,12-13", "6-7,14"]  # CPU 15 offline: core 7 is CPU 7 alone
     only = plan_cpus(topo, 2, isolated="only")
     assert [p["cpuset"] for p in only] == ["2,10", "3,11"]
     include = plan_cpus(topo, 1, isolated="include")
@@ -230,11 +200,19 @@ def test_invariants(case):
     assert max(sizes) - min(sizes) <= 1, "sizes differ by at most one core"
     assert sum(sizes) == len(free), "every free core is used"
     assert [p["cpus"][0] for p in plans] == sorted(p["cpus"][0] for p in plans)
-    capacities = {}
-    for core in free:
-        capacities[node_of[core[0]]] = capacities.get(node_of[core[0]], 0) + 1
-    if _exact_packing_exists(sizes, capacities.values()):
-        assert all(len(p["nodes"]) == 1 for p in plans), "node-local whenever the counts allow"
+    socket_of = {c["id"]: c["socket"] for c in topo["cpus"]}
+    l3_of = {c["id"]: ("l3", c["l3"]) if c.get("l3") is not None else ("socket", c["socket"]) for c in topo["cpus"]}
+    for plan in plans:
+        assert plan["sockets"] == sorted({socket_of[c] for c in plan["cpus"]})
+        assert plan["l3_groups"] == len({l3_of[c] for c in plan["cpus"]})
+    for domain_of, spans, what in ((socket_of, lambda p: len(p["sockets"]), "socket"),
+                                   (node_of, lambda p: len(p["nodes"]), "NUMA node"),
+                                   (l3_of, lambda p: p["l3_groups"], "L3 group")):
+        capacities = {}
+        for core in free:
+            capacities[domain_of[core[0]]] = capacities.get(domain_of[core[0]], 0) + 1
+        if _exact_packing_exists(sizes, capacities.values()):
+            assert all(spans(p) == 1 for p in plans), "inside one %s whenever the sizes allow" % what
 
 
 @given(topologies(), st.integers(1, 6))
@@ -252,3 +230,18 @@ def test_invariants_smt_split(topo, count):
     assert max(sizes) - min(sizes) <= 1
     assert set().union(*[set(p["cpus"]) for p in plans]) == free
     assert sum(sizes) == len(free)
+
+
+@pytest.mark.parametrize("cpu", [
+    {"id": True, "node": 0, "socket": 0, "siblings": [0]},
+    {"id": 0, "node": "0", "socket": 0, "siblings": [0]},
+    {"id": 0, "node": 0, "socket": -1, "siblings": [0]},
+    {"id": 0, "node": 0, "socket": 0, "siblings": [0], "l3": 1.5},
+    {"id": 99999, "node": 0, "socket": 0, "siblings": [0]},
+    {"node": 0},
+    "cpu0",
+])
+def test_bad_topology_cpu_entry_is_a_plan_error(cpu):
+    with pytest.raises(PlanError) as err:
+        plan_cpus({"cpus": [cpu]}, 1, reserved=[])
+    assert err.value.field == "topology.cpus" and "host_facts" in str(err.value)
