@@ -84,8 +84,8 @@ def test_isolcpus_host_keeps_its_reserve_not_the_isolated_cpus():
     """1.0.0 reported online minus planned (0,2,3,8,10,11) while the reserve is 0,8."""
     plan = plan_host(topology("isolcpus"), base(wcs_container_count=1))
     assert plan["reserved_cpus"] == "0,8"
-    assert plan["idle_cpus"] == "2,3,10,11"
-    assert "CPUs 2,3,10,11 left idle (isolated)" in plan_table(plan)[-1]
+    assert plan["idle_cpus"] == "2-3,10-11"
+    assert "CPUs 2-3,10-11 left idle (isolated)" in plan_table(plan)[-1]
 
 
 def test_table_rows_and_memory_nodes_when_fewer_containers_than_nodes():
