@@ -240,6 +240,7 @@ def explicit_cpu_plan(topology, inputs, names):
     online = {int(c["id"]) for c in topology["cpus"]}
     node_of = {int(c["id"]): int(c.get("node") or 0) for c in topology["cpus"]}
     socket_of = {int(c["id"]): int(c.get("socket") or 0) for c in topology["cpus"]}
+    l3_of = _l3_groups(topology)
     kept = kept_for_host(topology, inputs["reserved"], inputs["allow_smt_split"])
     sets = [_cpu.parse_cpuset(text, "wcs_cpusets[%d]" % i) for i, text in enumerate(inputs["cpusets"])]
     shown = [_cpu.format_cpuset(ids) for ids in sets]
@@ -272,7 +273,7 @@ def explicit_cpu_plan(topology, inputs, names):
         nodes = sorted({node_of[c] for c in ids})
         plans.append({"cpuset": _cpu.format_cpuset(ids), "cpus": ids, "mems": _cpu.format_cpuset(nodes),
                       "nodes": nodes, "sockets": sorted({socket_of[c] for c in ids}),
-                      "cores": len({tuple(cores[c]) for c in ids})})
+                      "l3_groups": len({l3_of[c] for c in ids}), "cores": len({tuple(cores[c]) for c in ids})})
     return plans
 
 
@@ -281,9 +282,17 @@ def computed_cpu_plan(topology, inputs):
         plans = _cpu.plan_cpus(topology, inputs["count"], reserved=inputs["reserved"],
                                allow_smt_split=inputs["allow_smt_split"])
     socket_of = {int(c["id"]): int(c.get("socket") or 0) for c in topology["cpus"]}
+    l3_of = _l3_groups(topology)
     for plan in plans:
         plan.setdefault("sockets", sorted({socket_of[c] for c in plan["cpus"]}))
+        plan.setdefault("l3_groups", len({l3_of[c] for c in plan["cpus"]}))
     return plans
+
+
+def _l3_groups(topology):
+    """CPU id -> its L3 group (the topology's ``l3``; without one, the socket: one L3 per socket)."""
+    return {int(c["id"]): ("l3", c["l3"]) if c.get("l3") is not None else ("socket", int(c.get("socket") or 0))
+            for c in topology["cpus"]}
 
 
 def address_spec(inputs):
@@ -347,6 +356,7 @@ def plan_host(topology, raw_inputs, host=None):
             "cores": cpus[index]["cores"],
             "numa_nodes": cpus[index]["nodes"],
             "sockets": cpus[index]["sockets"],
+            "l3_groups": cpus[index]["l3_groups"],
             "ipv4_address": address,
             "local_ip": address,
             "external_ip": inputs["external"][index] if inputs["external"] else address,
@@ -380,11 +390,11 @@ def plan_table(plan):
     """The plan as lines of text for the play output: one row per container, then what the host keeps."""
     containers = plan["containers"]
     width = max([4] + [len(c["name"]) for c in containers])
-    row = "%-" + str(width) + "s  %-20s %5s  %-5s %-7s %-16s %-6s %s"
-    lines = [row % ("name", "cpuset", "cores", "mems", "sockets", "address", "heap", "memory")]
+    row = "%-" + str(width) + "s  %-20s %5s  %-5s %-7s %3s  %-16s %-6s %s"
+    lines = [row % ("name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory")]
     for c in containers:
-        lines.append(row % (c["name"], c["cpuset"], c["cores"], c["cpuset_mems"],
-                            _cpu.format_cpuset(c["sockets"]), c["ipv4_address"], c["heap"], c["memory"]))
+        lines.append(row % (c["name"], c["cpuset"], c["cores"], c["cpuset_mems"], _cpu.format_cpuset(c["sockets"]),
+                            c["l3_groups"], c["ipv4_address"], c["heap"], c["memory"]))
     net = plan["network"]
     lines.append("host keeps CPUs %s%s; network %s (%s %s on %s) %s gw %s"
                  % (plan["reserved_cpus"] or "none",

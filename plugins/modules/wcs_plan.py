@@ -191,7 +191,7 @@ ansible_facts:
                   spares: [203.0.113.6]}
         containers:
           - {name: wcs-1, image: "flashphoner/webcallserver:latest", cpuset: "1-9,21-29", cpuset_mems: "0",
-             cores: 9, numa_nodes: [0], sockets: [0], ipv4_address: 203.0.113.4, local_ip: 203.0.113.4,
+             cores: 9, numa_nodes: [0], sockets: [0], l3_groups: 1, ipv4_address: 203.0.113.4, local_ip: 203.0.113.4,
              external_ip: 203.0.113.4, heap: 64g, memory: 80g, conf_dir: /opt/wcs/wcs-1/conf}
     wcs_host:
       description: The host's topology (see M(mediaops.wcs.host_facts)).

@@ -47,6 +47,7 @@ def test_article_host_plan():
     first, second = plan["containers"]
     assert first == {"name": "wcs-docker-test-1", "image": "flashphoner/webcallserver:latest",
                      "cpuset": "1-9,21-29", "cpuset_mems": "0", "cores": 9, "numa_nodes": [0], "sockets": [0],
+                     "l3_groups": 1,
                      "ipv4_address": "203.0.113.4", "local_ip": "203.0.113.4", "external_ip": "203.0.113.4",
                      "heap": "64g", "memory": "80g", "conf_dir": "/opt/wcs/wcs-docker-test-1/conf"}
     assert (second["cpuset"], second["cpuset_mems"], second["ipv4_address"]) == ("11-19,31-39", "1", "203.0.113.5")
@@ -91,7 +92,7 @@ def test_isolcpus_host_keeps_its_reserve_not_the_isolated_cpus():
 def test_table_rows_and_memory_nodes_when_fewer_containers_than_nodes():
     plan = plan_host(topology("big-2x10x2"), base(wcs_container_count=1))
     table = plan_table(plan)
-    assert table[0].split() == ["name", "cpuset", "cores", "mems", "sockets", "address", "heap", "memory"]
+    assert table[0].split() == ["name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory"]
     assert table[1].split()[0] == "wcs-1"
     assert table[-1] == "2 NUMA nodes for 1 container(s): wcs-1 memory on node(s) %s" % (
         plan["containers"][0]["cpuset_mems"])
