@@ -107,4 +107,3 @@ def check_int(value, field, low=None, high=None, fix=None):
 def is_safe_env_key(key):
     """An environment variable name Docker and a shell both read as one key (no '=', no control characters)."""
     return isinstance(key, str) and bool(re.match(r"\A[A-Za-z_][A-Za-z0-9_.-]*\Z", key))
-
