@@ -8,23 +8,23 @@ module: wcs_firewall
 short_description: The nftables firewall inside every WCS container's network namespace
 description:
   - With ipvlan and macvlan each WCS container has its own public address and its traffic never passes the host's
-    netfilter chains. This module puts a firewall where the traffic goes, inside each container's network namespace:
-    table C(inet mediaops_wcs), chain C(input), policy drop.
+    netfilter chains. This module puts a firewall where the traffic goes, inside each container's network namespace
+    (table C(inet mediaops_wcs), chain C(input), policy drop).
   - "Accepted: loopback (health gate, drain and exporter talk to 127.0.0.1 inside the namespace), established and
     related connections, ICMP and ICMPv6, the O(public) ports (WebSocket C(ws)/C(wss) by default) from everyone,
     the media port range (UDP, and TCP with O(media_tcp)) from everyone, and every other named port (REST 8081 and
     8444, CLI 2001, SSH 22, JMX 50999, legacy 9091/8888, HLS 8082/8445 unless public) only from O(admin_cidrs).
     Everything else is dropped and counted."
   - The media range and the ws/wss ports are read from each container's own rendered C(flashphoner.properties)
-    (C(media_port_from), C(media_port_to), C(ws.port), C(wss.port)) when O(containers[].conf_dir) holds one: they
-    are what the server really uses. Otherwise the module's options apply.
+    (C(media_port_from), C(media_port_to), C(ws.port), C(wss.port)) when O(containers[].conf_dir) holds one, since
+    they are what the server really uses. Otherwise the module's options apply.
   - All containers of one engine in one call. Each container's ruleset is also written to
     O(rules_dir)/<name>.nft (mode 0600) on the host, where the host-side follower service
     (role mediaops.wcs.firewall) reads it to apply the rules again whenever the container starts in a new network
     namespace (restart policy, crash, host reboot, engine restart).
   - The rules are entered with C(nsenter --net=/proc/<pid>/ns/net nft ...) from the host (the host's nft; the
     image needs none). Needs root on the Docker host and a local engine.
-  - Idempotent: what the kernel holds (C(nft -j list table)) is compared with what is wanted; the table is
+  - Idempotent, what the kernel holds (C(nft -j list table)) is compared with what is wanted; the table is
     replaced atomically only when they differ, so counters survive a no-op converge.
 version_added: 1.1.0
 author:
