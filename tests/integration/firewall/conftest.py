@@ -1,6 +1,6 @@
 """Fixtures of the firewall/ area: names `wcst-fw-*`, veth `wcstf0` (host side, the macvlan parent) whose peer lives
 in netns `wcstf-up` (the "internet": router 198.51.100.161 and an admin machine 198.51.100.166), subnet
-198.51.100.160/29 for the containers, bridge `wcstfbr0` 198.51.100.172/30 of a private dockerd of our own (so the
+198.51.100.160/29 for the containers, bridge `wcstfbr0` 198.51.100.168/29 of a private dockerd of our own (so the
 tests can restart the engine), all inside 198.51.100.160/28.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fwhelpers import (ADMIN, ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR, ENGINE_SOCK, INTERNET, NETNS, PARENT,  # noqa: E402
+from fwhelpers import (ADMIN, ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR, ENGINE_DATA, ENGINE_SOCK, INTERNET, NETNS, PARENT,  # noqa: E402
                        PREFIX, ROOT, Engine, sh)
 
 
@@ -25,6 +25,8 @@ def fw_engine():
     sh("ip", "link", "del", ENGINE_BRIDGE, check=False)
     sh("ip", "link", "add", ENGINE_BRIDGE, "type", "bridge")
     sh("ip", "addr", "add", ENGINE_BRIDGE_CIDR, "dev", ENGINE_BRIDGE)
+    # The engine remembers its default bridge's subnet across runs: start from the bridge as made above.
+    (ENGINE_DATA / "network" / "files" / "local-kv.db").unlink(missing_ok=True)
     engine = Engine()
     client = engine.start()
     try:

@@ -20,7 +20,7 @@ ADDRESSES = {"wcst-fw-1": "198.51.100.164", "wcst-fw-2": "198.51.100.165"}
 ENGINE_DIR = Path("/run/wcstf-eng")
 ENGINE_SOCK = "unix://%s/docker.sock" % ENGINE_DIR
 ENGINE_DATA = Path("/var/lib/wcstf-eng")
-ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR = "wcstfbr0", "198.51.100.172/30"
+ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR = "wcstfbr0", "198.51.100.169/29"
 LOG = Path("/tmp/wcstf-eng-dockerd.log")
 
 
