@@ -96,7 +96,10 @@ options:
     type: bool
     default: true
   prune:
-    description: Remove ruleset files in O(rules_dir) of containers that are no longer listed.
+    description:
+      - Remove ruleset files in O(rules_dir) of containers that are no longer listed and no longer exist on the
+        engine. Files of existing containers stay (the follower keeps protecting them), so several deployments may
+        share one O(rules_dir).
     type: bool
     default: true
   rules_dir:
@@ -149,7 +152,7 @@ changed_containers:
   type: list
   elements: str
 pruned_files:
-  description: Ruleset files removed from O(rules_dir) because their container is no longer listed.
+  description: Ruleset files removed from O(rules_dir) because their container is neither listed nor on the engine.
   returned: always
   type: list
   elements: str
@@ -312,11 +315,18 @@ class Firewall:
                         self.apply(name, pid, fw.delete_text())
             self.results[name] = res
 
-    def prune(self, names, rules_dir):
+    def prune(self, client, names, rules_dir):
         if not os.path.isdir(rules_dir):
             return []
         keep = {fw.rules_file_name(n) for n in names}
-        gone = sorted(f for f in os.listdir(rules_dir) if f.endswith(".nft") and f not in keep)
+        gone = []
+        for fname in sorted(f for f in os.listdir(rules_dir) if f.endswith(".nft") and f not in keep):
+            try:
+                client.inspect_container(fname[:-len(".nft")])
+            except NotFound:
+                gone.append(fname)
+            except DockerException as exc:
+                self.module.fail_json(msg="Docker engine refused to inspect %s: %s" % (fname[:-4], exc))
         for fname in gone:
             self.diffs.append({"before_header": os.path.join(rules_dir, fname), "before": "(file)\n",
                                "after_header": os.path.join(rules_dir, fname), "after": ""})
@@ -369,7 +379,7 @@ def main():
             firewall.present(client, base, items, rules_dir)
         else:
             firewall.absent(client, items, rules_dir)
-        pruned = firewall.prune([i["name"] for i in items], rules_dir) if p["prune"] else []
+        pruned = firewall.prune(client, [i["name"] for i in items], rules_dir) if p["prune"] else []
     finally:
         client.close()
     changed_names = sorted(n for n, r in firewall.results.items() if r["rules_changed"] or r["file_changed"])

@@ -252,6 +252,15 @@ def test_bad_input_names_field_value_and_fix(wcs_set, module):
     assert res.get("failed") and "media" in res["msg"] and "cli port 31050" in res["msg"], res["msg"]
 
 
+def test_prune_only_files_of_containers_gone_from_the_engine(wcs_set, module):
+    """Several deployments may share the rules directory: a file whose container still exists stays."""
+    rules = Path(wcs_set["rules_dir"])
+    (rules / "wcst-fw-gone.nft").write_text("# a container removed long ago\n")
+    res = module("wcs_firewall", args(wcs_set, containers=wcs_set["items"][:1]))
+    assert res["pruned_files"] == ["wcst-fw-gone.nft"]
+    assert (rules / "wcst-fw-2.nft").exists() and not (rules / "wcst-fw-gone.nft").exists()
+
+
 def test_absent_removes_rules_and_files(wcs_set, module):
     res = module("wcs_firewall", args(wcs_set, state="absent"), diff=True)
     assert not res.get("failed"), res.get("msg")
