@@ -163,7 +163,7 @@ def _rule(matches, verdict, comment=None, counter=True):
 
 
 def _port_values(ports):
-    return [p for p in sorted(set(ports))]
+    return sorted(set(ports))
 
 
 def desired_rules(spec):

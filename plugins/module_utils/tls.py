@@ -69,7 +69,7 @@ def load_bundle(cert_pem, chain_pem, key_pem, passphrase=None, field="wcs_tls"):
                         "(or an unencrypted key)" % field, why=str(exc))
     except ValueError as exc:
         raise PlanError(field + "_private_key", "(hidden)", "give a PEM private key (RSA or EC) that matches the "
-                        "certificate, with the right passphrase", why=str(exc).split("\n")[0][:200])
+                        "certificate, with the right passphrase", why=str(exc).split("\n", maxsplit=1)[0][:200])
     return Bundle(certs[0], chain, key)
 
 
@@ -78,7 +78,7 @@ def _load_certs(data, field):
         certs = x509.load_pem_x509_certificates(data)
     except ValueError as exc:
         raise PlanError(field, "(PEM text)", "give PEM certificates (-----BEGIN CERTIFICATE-----)",
-                        why=str(exc).split("\n")[0][:200])
+                        why=str(exc).split("\n", maxsplit=1)[0][:200])
     return certs
 
 

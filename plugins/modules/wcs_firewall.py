@@ -16,7 +16,7 @@ description:
     8444, CLI 2001, SSH 22, JMX 50999, legacy 9091/8888, HLS 8082/8445 unless public) only from O(admin_cidrs).
     Everything else is dropped and counted."
   - The media range and the ws/wss ports are read from each container's own rendered C(flashphoner.properties)
-    (C(media_port_from), C(media_port_to), C(ws.port), C(wss.port)) when O(containers[].conf_dir) holds one, since
+    (C(media_port_from), C(media_port_to), C(ws.port), C(wss.port)) when an item of O(containers) has a C(conf_dir) holding one, since
     they are what the server really uses. Otherwise the module's options apply.
   - All containers of one engine in one call. Each container's ruleset is also written to
     O(rules_dir)/<name>.nft (mode 0600) on the host, where the host-side follower service
@@ -175,7 +175,11 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check
 try:
     from docker.errors import DockerException, NotFound
 except ImportError:  # reported by get_client
-    DockerException = NotFound = Exception
+    class DockerException(Exception):
+        """Stand-in when the Docker SDK is missing (get_client fails first)."""
+
+    class NotFound(DockerException):
+        """Stand-in when the Docker SDK is missing."""
 
 MANAGED_LABEL = "mediaops.wcs.managed"
 

@@ -72,5 +72,3 @@ def internet():
     finally:
         sh("ip", "link", "del", PARENT, check=False)
         sh("ip", "netns", "del", NETNS, check=False)
-
-

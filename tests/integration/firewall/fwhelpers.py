@@ -119,7 +119,3 @@ def probe(proto, dst, port, src=INTERNET, timeout=1.5):
     out = subprocess.run(["ip", "netns", "exec", NETNS, sys.executable, "-c", PROBE, proto, src, dst, str(port),
                           str(timeout)], capture_output=True, text=True, timeout=timeout + 10, check=True)
     return out.stdout.strip()
-
-
-def reached(result):
-    return result.startswith("open") or result == "refused"

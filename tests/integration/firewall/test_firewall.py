@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from fwhelpers import ADDRESSES, ADMIN, ENGINE_SOCK, GATEWAY, PARENT, PREFIX, ROOT, SUBNET, probe, reached
+from fwhelpers import ADDRESSES, ADMIN, ENGINE_SOCK, GATEWAY, PARENT, PREFIX, ROOT, SUBNET, probe
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http
 

@@ -98,9 +98,8 @@ def test_canonical_absent_and_unknown():
 
 
 def test_counters():
-    data = {"nftables": [{"rule": {"comment": "dropped", "expr": [{"counter": {"packets": 3, "bytes": 180}},
-                                                                   {"drop": None}]}},
-                         {"rule": {"expr": [{"accept": None}]}}]}
+    dropped = {"comment": "dropped", "expr": [{"counter": {"packets": 3, "bytes": 180}}, {"drop": None}]}
+    data = {"nftables": [{"rule": dropped}, {"rule": {"expr": [{"accept": None}]}}]}
     assert fw.counters(data) == {"dropped": {"packets": 3, "bytes": 180}}
 
 
