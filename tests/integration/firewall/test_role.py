@@ -78,3 +78,22 @@ def test_role_present_idempotent_restart_absent(role_env, playbook):
     assert not has_table(env["client"], NAME)
     assert not Path("/proc/%d" % pid).exists() or b"wcs_firewall_follow" not in Path("/proc/%d/cmdline" % pid).read_bytes()
     assert not (env["tmp"] / "follow").exists() and not (env["tmp"] / "rules").exists()
+
+
+def test_role_systemd_unit_rendered(role_env, playbook):
+    """Service manager systemd (not PID 1 here): the unit is written, nothing started (manage_services false)."""
+    env = role_env
+    units = env["tmp"] / "units"
+    units.mkdir()
+    extra = dict(env["extra"], wcs_firewall_service_manager="systemd", wcs_firewall_manage_services=False,
+                 wcs_firewall_systemd_dir=str(units))
+    extra["wcs_plan"] = dict(extra["wcs_plan"], reserved_cpus="0")
+    run = playbook(env["book"], inventory=env["inventory"], extra_vars=extra)
+    assert run.returncode == 0, run.stdout[-3000:]
+    unit = (units / "wcs-firewall-follow.service").read_text()
+    assert "ExecStart=" in unit and "wcs_firewall_follow.py --rules-dir=%s" % (env["tmp"] / "rules") in unit
+    assert "--docker-host=%s" % ENGINE_SOCK in unit and "CPUAffinity=0" in unit and "Restart=always" in unit
+    assert not (env["tmp"] / "follow" / "run" / "wcs-firewall-follow.pid").exists()
+    gone = playbook(env["book"], inventory=env["inventory"], extra_vars=dict(extra, wcs_firewall_state="absent"))
+    assert gone.returncode == 0, gone.stdout[-3000:]
+    assert not (units / "wcs-firewall-follow.service").exists()
