@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Debian packages the lab and the tests use, installed only when missing:
 #   iproute2 (ip, netns, veth), util-linux (nsenter, taskset, setsid), busybox-static (the emulator's rootfs),
-#   prometheus + promtool and prometheus-node-exporter (the monitoring tests run the real tools on loopback).
+#   prometheus + promtool and prometheus-node-exporter (the monitoring tests run the real tools on loopback),
+#   nftables (the per-container firewall), openjdk-17-jre-headless (keytool: the TLS tests prove Java reads the keystore).
 set -euo pipefail
 declare -A need=(
   [ip]=iproute2 [nsenter]=util-linux [taskset]=util-linux [busybox]=busybox-static
   [prometheus]=prometheus [promtool]=prometheus [prometheus-node-exporter]=prometheus-node-exporter
+  [nft]=nftables [keytool]=openjdk-17-jre-headless
 )
 missing=()
 for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("${need[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)

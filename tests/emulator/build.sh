@@ -62,7 +62,8 @@ make_rootfs() { # dir variant version
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   echo "$version" >"$root/usr/local/lib/wcs-emulator/VERSION"
   echo "$variant" >"$root/usr/local/lib/wcs-emulator/VARIANT"
-  chmod 0755 "$root/usr/local/bin/wcs-emulator" "$root/usr/local/lib/wcs-emulator/http-handler"
+  chmod 0755 "$root/usr/local/bin/wcs-emulator" "$root/usr/local/lib/wcs-emulator/http-handler" \
+    "$root/usr/local/lib/wcs-emulator/cli-handler"
   chmod 1777 "$root/tmp"
   # The install conf dir is empty on purpose: a missing property file must be noticed, not defaulted.
 }
@@ -84,7 +85,7 @@ for variant in test next broken; do
   id=$(docker import \
     --change 'ENTRYPOINT ["/usr/local/bin/wcs-emulator"]' \
     --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin' \
-    --change 'EXPOSE 8081 8080 8443 8444 31001-32000/udp' \
+    --change 'EXPOSE 8081 8080 8443 8444 2001 31001-32000/udp' \
     --change 'WORKDIR /usr/local/FlashphonerWebCallServer' \
     --change "LABEL $hash_label=$hash" \
     --change "LABEL io.mediaops.wcs-emulator.variant=$variant" \

@@ -117,7 +117,11 @@ def test_no_secret_in_world_readable_files_under_conf_root(host):
     assert found.rc == 1, "secret found in: %s" % found.stdout
 
 
-def test_router_reaches_each_container(host):
+def test_router_reaches_ws_of_each_container_but_not_its_rest_api(host):
+    """The router is the internet: the firewall (role firewall, on by default) lets ws in (the emulator serves the
+    same routes there) and drops the REST API (admins only: the host's plan address)."""
     for addr in ADDRESSES:
-        out = host.run("ip netns exec wcsmol-up curl -sf -m 5 'http://%s:8081/?action=stat'", addr)
+        out = host.run("ip netns exec wcsmol-up curl -sf -m 5 'http://%s:8080/?action=stat'", addr)
         assert out.rc == 0 and "config_ip=%s" % addr in out.stdout
+        rest = host.run("ip netns exec wcsmol-up curl -sf -m 2 'http://%s:8081/?action=stat'", addr)
+        assert rest.rc == 28, "REST API reachable from the internet (curl rc %s)" % rest.rc  # 28: timed out

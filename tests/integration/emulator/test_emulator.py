@@ -292,6 +292,24 @@ def test_unset_secrets_are_reported_unset(tmp_path, run_emulator):
     assert s["config_ip"] == "" and s["config_ip_local"] == ""
 
 
+def test_listens_on_the_ports_a_real_wcs_opens(tmp_path, run_emulator):
+    """ws / wss (from ws.port / wss.port), https 8444 answer HTTP; the admin CLI on 2001 prints a banner: firewall
+    tests need something behind each port they close or open."""
+    c = run_emulator(conf_dir=write_conf(tmp_path / "conf", SEED_FLASHPHONER + "ws.port=9080\n"))
+    ip = bridge_ip(c)
+    wait_stat(c)
+    for port in (9080, 8443, 8444):
+        conn = http.client.HTTPConnection(ip, port, timeout=3)
+        conn.request("GET", "/?action=stat")
+        assert conn.getresponse().status == 200, port
+        conn.close()
+    with socket.create_connection((ip, 2001), timeout=3) as sock:
+        sock.settimeout(3)
+        assert sock.recv(64).startswith(b"wcs-emulator admin CLI")
+    with pytest.raises(OSError):
+        socket.create_connection((ip, 8080), timeout=1).close()  # ws moved to 9080
+
+
 def test_broken_runs_but_never_serves(tmp_path, run_emulator):
     c = run_emulator(tag="broken", conf_dir=write_conf(tmp_path / "conf"), env={"LOCAL_IP": "198.51.100.5"})
     ip = bridge_ip(c)

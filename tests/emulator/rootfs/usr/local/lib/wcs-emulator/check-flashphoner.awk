@@ -1,4 +1,4 @@
-# Validates flashphoner.properties and prints the facts the emulator applies (ip, ip_local, media ports).
+# Validates flashphoner.properties and prints the facts the emulator applies (ip, ip_local, media, ws and wss ports).
 # Allowed lines: blank, `#` comments, `key=value` with key [A-Za-z0-9_.-]+ and spaces around `=` (the seed
 # aligns its `=` with spaces). Anything else is malformed: `wcs-emulator: <file>:<line>: <why>` and exit 1.
 function bad(why) {
@@ -6,7 +6,7 @@ function bad(why) {
     failed = 1
     exit 1
 }
-BEGIN { props["media_port_from"] = 31001; props["media_port_to"] = 32000 }
+BEGIN { props["media_port_from"] = 31001; props["media_port_to"] = 32000; props["ws.port"] = 8080; props["wss.port"] = 8443 }
 { sub(/\r$/, "") }
 /^[ \t]*$/ || /^[ \t]*#/ { next }
 {
@@ -14,7 +14,7 @@ BEGIN { props["media_port_from"] = 31001; props["media_port_to"] = 32000 }
         bad("expected key=value, a # comment or a blank line; got \"" substr($0, 1, 60) "\"")
     key = $0; sub(/^[ \t]*/, "", key); sub(/[ \t]*=.*$/, "", key)
     val = $0; sub(/^[^=]*=[ \t]*/, "", val); sub(/[ \t]*$/, "", val)
-    if (key ~ /^media_port_(from|to)$/ && (val !~ /^[0-9]+$/ || val + 0 < 1 || val + 0 > 65535))
+    if (key ~ /^(media_port_(from|to)|wss?\.port)$/ && (val !~ /^[0-9]+$/ || val + 0 < 1 || val + 0 > 65535))
         bad(key " must be a port number (1-65535); got \"" val "\"")
     props[key] = val
 }
@@ -28,4 +28,6 @@ END {
     print "ip_local=" props["ip_local"]
     print "media_port_from=" props["media_port_from"]
     print "media_port_to=" props["media_port_to"]
+    print "ws.port=" props["ws.port"]
+    print "wss.port=" props["wss.port"]
 }

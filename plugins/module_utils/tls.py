@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TLS for WCS's wss/https ports: the operator's certificate, chain and key checked, then turned into the keystore
+the server reads (PKCS#12, which Java's JKS loader also reads: ``keystore.type.compat``, JDK 8u60+ / 9+).
+
+Needs the ``cryptography`` package (Debian: python3-cryptography). Every check raises
+``PlanError(field, value, fix, why)``, whose value never holds key material.
+
+- ``load_bundle(cert_pem, chain_pem, key_pem, passphrase, field)`` -> Bundle (parsing errors named by field);
+- ``check_bundle(bundle, names, addresses, min_days, now)``: key matches the certificate, the chain is in order
+  (each certificate signed by the next), the SAN covers the container, and it is not expiring within min_days;
+- ``keystore_bytes(bundle, password, alias)`` / ``keystore_matches(data, bundle, password, alias)``: write the
+  keystore, and tell whether an existing one already holds exactly this bundle (PKCS#12 files differ on every
+  write: random salts), so a converge is idempotent;
+- ``summary(bundle)``: what diffs and results show (subject, SANs, fingerprint, expiry; never the key).
+"""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.exceptions import InvalidSignature
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the module with missing_required_lib
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+
+MAX_PEM = 256 * 1024
+
+
+class Bundle:
+    """A parsed certificate, its chain (issuer first) and its private key."""
+
+    def __init__(self, cert, chain, key):
+        self.cert, self.chain, self.key = cert, list(chain), key
+
+
+def _pem_text(value, field, what):
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError(field, "(empty)" if not value else "(not text)", "give the %s in PEM form (from a vault)" % what)
+    if len(value) > MAX_PEM:
+        raise PlanError(field, "%d characters" % len(value), "give one PEM %s (at most %d characters)" % (what, MAX_PEM))
+    return value.encode("utf-8", "replace")
+
+
+def load_bundle(cert_pem, chain_pem, key_pem, passphrase=None, field="wcs_tls"):
+    """Parses the three PEM texts; the chain may be empty (a certificate signed directly by a root)."""
+    certs = _load_certs(_pem_text(cert_pem, field + "_certificate", "certificate"), field + "_certificate")
+    if len(certs) > 1 and not (chain_pem or "").strip():
+        certs, chain = certs[:1], certs[1:]  # a full-chain file given as the certificate
+    else:
+        chain = _load_certs(chain_pem.encode("utf-8", "replace"), field + "_chain") if (chain_pem or "").strip() \
+            else []
+    if len(certs) != 1:
+        raise PlanError(field + "_certificate", "%d certificates" % len(certs),
+                        "give the server certificate alone here and its intermediates in %s_chain" % field)
+    key_bytes = _pem_text(key_pem, field + "_private_key", "private key")
+    try:
+        key = serialization.load_pem_private_key(key_bytes, password=passphrase.encode() if passphrase else None)
+    except TypeError as exc:
+        raise PlanError(field + "_private_key", "(hidden)", "give the key's passphrase in %s_private_key_passphrase "
+                        "(or an unencrypted key)" % field, why=str(exc))
+    except ValueError as exc:
+        raise PlanError(field + "_private_key", "(hidden)", "give a PEM private key (RSA or EC) that matches the "
+                        "certificate, with the right passphrase", why=str(exc).split("\n", maxsplit=1)[0][:200])
+    return Bundle(certs[0], chain, key)
+
+
+def _load_certs(data, field):
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise PlanError(field, "(PEM text)", "give PEM certificates (-----BEGIN CERTIFICATE-----)",
+                        why=str(exc).split("\n", maxsplit=1)[0][:200])
+    return certs
+
+
+def _spki(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _not_after(cert):
+    return getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def _not_before(cert):
+    return getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+
+
+def sans(cert):
+    """(dns names, ip addresses) of the certificate's subjectAltName."""
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return [], []
+    return ext.get_values_for_type(x509.DNSName), [str(a) for a in ext.get_values_for_type(x509.IPAddress)]
+
+
+def covers(cert, name):
+    """True when the SAN holds ``name``: an IP address exactly, a DNS name exactly or by a one-label wildcard."""
+    dns, ips = sans(cert)
+    try:
+        return str(ipaddress.ip_address(name)) in ips
+    except ValueError:
+        pass
+    name = name.lower().rstrip(".")
+    for pattern in (d.lower().rstrip(".") for d in dns):
+        if pattern == name:
+            return True
+        if pattern.startswith("*.") and "." in name:
+            head, _dot, rest = name.partition(".")
+            if head and rest == pattern[2:]:
+                return True
+    return False
+
+
+def _issued_by(cert, issuer):
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def check_bundle(bundle, names=(), addresses=(), min_days=30, now=None, field="wcs_tls"):
+    """Raises PlanError unless the bundle is fit to serve for a container known by ``names`` (every one must be
+    covered) or, with no names, by one of its ``addresses``."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cert = bundle.cert
+    subject = cert.subject.rfc4514_string()
+    if _spki(cert.public_key()) != _spki(bundle.key.public_key()):
+        raise PlanError(field + "_private_key", "(hidden)", "give the private key of the certificate %s (they come "
+                        "together from the CA request)" % subject, why="it does not match the certificate")
+    chain = [cert] + bundle.chain
+    for index, (lower, upper) in enumerate(zip(chain, chain[1:])):
+        if not _issued_by(lower, upper):
+            raise PlanError(field + "_chain", "certificate %d: %s" % (index + 1, upper.subject.rfc4514_string()),
+                            "order the chain from the certificate's issuer up to the root (each certificate signed "
+                            "by the next) and leave out certificates of other chains",
+                            why="it did not sign %s" % lower.subject.rfc4514_string())
+    if _not_before(cert) > now:
+        raise PlanError(field + "_certificate", subject, "wait until %s or use a certificate valid now"
+                        % _not_before(cert).date(), why="it is not valid yet")
+    days_left = (_not_after(cert) - now).total_seconds() / 86400.0
+    if days_left < min_days:
+        raise PlanError(field + "_certificate", "%s (expires %s)" % (subject, _not_after(cert).date()),
+                        "renew the certificate (or lower wcs_tls_min_days, now %s)" % min_days,
+                        why="it expires in %.0f days" % days_left if days_left > 0 else "it has expired")
+    dns, ips = sans(cert)
+    names = [n for n in names if n]
+    if names:
+        missing = [n for n in names if not covers(cert, n)]
+        if missing:
+            raise PlanError(field + "_names", ", ".join(missing), "use a certificate whose subjectAltName holds "
+                            "them, or list only the names clients use", why="the certificate's SAN holds only %s"
+                            % (", ".join(dns + ips) or "nothing"))
+    elif not any(covers(cert, a) for a in addresses if a):
+        raise PlanError(field + "_certificate", "%s (SAN %s)" % (subject, ", ".join(dns + ips) or "none"),
+                        "list the DNS names clients use for this container in wcs_tls_names (checked against the "
+                        "SAN), or use a certificate holding its address %s" % ", ".join(a for a in addresses if a),
+                        why="its SAN covers none of the container's addresses")
+    return {"days_left": int(days_left)}
+
+
+def keystore_bytes(bundle, password, alias):
+    """PKCS#12 with the key, the certificate and the chain under ``alias``, encrypted with ``password`` (AES-256,
+    PBKDF2: JDK 8u301+, 11.0.12+, 17 read it)."""
+    return pkcs12.serialize_key_and_certificates(
+        alias.encode(), bundle.key, bundle.cert, bundle.chain or None,
+        serialization.BestAvailableEncryption(password.encode()))
+
+
+def keystore_matches(data, bundle, password, alias):
+    """True when the PKCS#12 ``data`` (opened with ``password``) holds exactly this key, certificate, chain and
+    alias; False when it differs or cannot be opened."""
+    try:
+        loaded = pkcs12.load_pkcs12(data, password.encode())
+    except (ValueError, TypeError):
+        return False
+    if loaded.key is None or loaded.cert is None:
+        return False
+    same_key = _spki(loaded.key.public_key()) == _spki(bundle.key.public_key()) and \
+        loaded.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()) == \
+        bundle.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+    chain = [c.certificate for c in loaded.additional_certs]
+    return (same_key and loaded.cert.certificate == bundle.cert and loaded.cert.friendly_name == alias.encode()
+            and sorted(c.fingerprint(hashes.SHA256()) for c in chain)
+            == sorted(c.fingerprint(hashes.SHA256()) for c in bundle.chain))
+
+
+def summary(bundle):
+    """What results and diffs show: never the key."""
+    dns, ips = sans(bundle.cert)
+    return {"subject": bundle.cert.subject.rfc4514_string(),
+            "issuer": bundle.cert.issuer.rfc4514_string(),
+            "san": dns + ips,
+            "sha256": bundle.cert.fingerprint(hashes.SHA256()).hex(":"),
+            "not_after": _not_after(bundle.cert).isoformat(),
+            "chain": [c.subject.rfc4514_string() for c in bundle.chain]}

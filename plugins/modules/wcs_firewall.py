@@ -1,0 +1,398 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wcs_firewall
+short_description: The nftables firewall inside every WCS container's network namespace
+description:
+  - With ipvlan and macvlan each WCS container has its own public address and its traffic never passes the host's
+    netfilter chains. This module puts a firewall where the traffic goes, inside each container's network namespace
+    (table C(inet mediaops_wcs), chain C(input), policy drop).
+  - "Accepted: loopback (health gate, drain and exporter talk to 127.0.0.1 inside the namespace), established and
+    related connections, ICMP and ICMPv6, the O(public) ports (WebSocket C(ws)/C(wss) by default) from everyone,
+    the media port range (UDP, and TCP with O(media_tcp)) from everyone, and every other named port (REST 8081 and
+    8444, CLI 2001, SSH 22, JMX 50999, legacy 9091/8888, HLS 8082/8445 unless public) only from O(admin_cidrs).
+    Everything else is dropped and counted."
+  - The media range and the ws/wss ports are read from each container's own rendered C(flashphoner.properties)
+    (C(media_port_from), C(media_port_to), C(ws.port), C(wss.port)) when an item of O(containers) has a C(conf_dir) holding one, since
+    they are what the server really uses. Otherwise the module's options apply.
+  - All containers of one engine in one call. Each container's ruleset is also written to
+    O(rules_dir)/<name>.nft (mode 0600) on the host, where the host-side follower service
+    (role mediaops.wcs.firewall) reads it to apply the rules again whenever the container starts in a new network
+    namespace (restart policy, crash, host reboot, engine restart).
+  - The rules are entered with C(nsenter --net=/proc/<pid>/ns/net nft ...) from the host (the host's nft; the
+    image needs none). Needs root on the Docker host and a local engine.
+  - Idempotent, what the kernel holds (C(nft -j list table)) is compared with what is wanted; the table is
+    replaced atomically only when they differ, so counters survive a no-op converge.
+version_added: 1.1.0
+author:
+  - mediaops engineering (@mediaops)
+extends_documentation_fragment:
+  - mediaops.wcs.docker
+attributes:
+  check_mode:
+    description: Reports which containers' rules and files would change; applies and writes nothing.
+    support: full
+  diff_mode:
+    description: The ruleset before (as the kernel holds it, without counter values) and after, per container.
+    support: full
+options:
+  containers:
+    description:
+      - The WCS containers of this engine, e.g. V(wcs_plan.containers). Each item needs C(name); C(conf_dir) (the
+        directory holding the container's C(flashphoner.properties)) is read when given; other keys are ignored.
+      - A container that is not running gets its ruleset file only (the follower applies it when it starts).
+    type: list
+    elements: dict
+    required: true
+  state:
+    description:
+      - V(present) applies the rules and writes the files; V(absent) removes the table from the listed running
+        containers and their files.
+    type: str
+    choices: [present, absent]
+    default: present
+  admin_cidrs:
+    description:
+      - Addresses or networks (IPv4/IPv6) from which the admin ports are reachable. Empty = from nowhere (only
+        from inside the namespace, i.e. the host's health gate and exporter).
+    type: list
+    elements: str
+    default: []
+  ports:
+    description:
+      - Port numbers by name, merged over the defaults C(ws=8080), C(wss=8443), C(rest=8081), C(rest_tls=8444),
+        C(hls=8082), C(hls_tls=8445), C(cli=2001), C(ssh=22), C(jmx=50999), C(legacy_rest=9091), C(legacy_web=8888).
+      - A new name (e.g. C(sip=5060)) adds a TCP port; it is admin-only unless listed in O(public).
+    type: dict
+    default: {}
+  public:
+    description:
+      - Names of the ports open to everyone (TCP). Every other named port is admin-only.
+      - Add V(hls), V(hls_tls) when the servers serve HLS, V(rest_tls) only when the REST API is published on purpose.
+    type: list
+    elements: str
+    default: [ws, wss]
+  media_port_from:
+    description: First media port, when the container's C(flashphoner.properties) does not say.
+    type: int
+    default: 31001
+  media_port_to:
+    description: Last media port, when the container's C(flashphoner.properties) does not say.
+    type: int
+    default: 32000
+  media_tcp:
+    description: Also accept TCP on the media range (media over TCP, e.g. WebRTC over TCP).
+    type: bool
+    default: true
+  icmp:
+    description: Accept ICMP and ICMPv6 (path MTU discovery, IPv6 neighbour discovery, ping).
+    type: bool
+    default: true
+  read_properties:
+    description: Read the media range and ws/wss ports from each container's C(flashphoner.properties).
+    type: bool
+    default: true
+  prune:
+    description:
+      - Remove ruleset files in O(rules_dir) of containers that are no longer listed and no longer exist on the
+        engine. Files of existing containers stay (the follower keeps protecting them), so several deployments may
+        share one O(rules_dir).
+    type: bool
+    default: true
+  rules_dir:
+    description: Host directory of the per-container ruleset files (created mode 0700; files 0600).
+    type: path
+    default: /etc/mediaops-wcs/firewall
+requirements:
+  - nftables (C(nft)) and util-linux (C(nsenter)) on the Docker host
+  - docker (Docker SDK for Python)
+notes:
+  - A container restart creates a new network namespace without these rules; the follower service of role
+    mediaops.wcs.firewall puts them back within a second of the container's start event.
+seealso:
+  - module: mediaops.wcs.wcs_containers
+"""
+
+EXAMPLES = r"""
+- name: Firewall in every WCS container of this host
+  mediaops.wcs.wcs_firewall:
+    containers: "{{ wcs_plan.containers }}"
+    admin_cidrs: ["{{ wcs_plan.network.host_address }}", 192.0.2.0/24]
+    public: [ws, wss, hls]
+  become: true
+
+- name: Remove it
+  mediaops.wcs.wcs_firewall:
+    containers: "{{ wcs_plan.containers }}"
+    state: absent
+"""
+
+RETURN = r"""
+containers:
+  description: Per container, what the module found and did.
+  returned: always
+  type: dict
+  sample:
+    wcs-1:
+      running: true
+      pid: 4242
+      rules_changed: false
+      file_changed: false
+      file: /etc/mediaops-wcs/firewall/wcs-1.nft
+      media_ports: 31001-40000
+      public_ports: [8080, 8443]
+      admin_ports: [22, 2001, 8081, 8082, 8444, 8445, 8888, 9091, 50999]
+      counters: {dropped: {packets: 17, bytes: 1020}, public: {packets: 5, bytes: 300}}
+changed_containers:
+  description: Names of the containers whose rules (in the kernel) or ruleset file changed.
+  returned: always
+  type: list
+  elements: str
+pruned_files:
+  description: Ruleset files removed from O(rules_dir) because their container is neither listed nor on the engine.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import firewall as fw
+from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
+    docker_argument_spec, engine_is_local, get_client)
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.properties import parse_properties
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_abs_path, check_docker_name
+
+try:
+    from docker.errors import DockerException, NotFound
+except ImportError:  # reported by get_client
+    class DockerException(Exception):
+        """Stand-in when the Docker SDK is missing (get_client fails first)."""
+
+    class NotFound(DockerException):
+        """Stand-in when the Docker SDK is missing."""
+
+MANAGED_LABEL = "mediaops.wcs.managed"
+
+
+class Firewall:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.nft = module.get_bin_path("nft")
+        self.nsenter = module.get_bin_path("nsenter")
+        if self.p["state"] == "present" or self.nft:
+            missing = [name for name, path in (("nft", self.nft), ("nsenter", self.nsenter)) if not path]
+            if missing:
+                module.fail_json(msg="%s not found on the Docker host. Fix: install nftables and util-linux "
+                                 "(apt-get install nftables util-linux)." % " and ".join(missing))
+        self.results, self.diffs = {}, []
+
+    def run_nft(self, pid, args, text=None):
+        argv = fw.nsenter_argv(pid, args, nsenter=self.nsenter, nft=self.nft)
+        proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=30, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def current(self, pid):
+        """(canonical, stateless text, raw json) of the table in pid's namespace; (None, "", None) if absent."""
+        rc, out, err = self.run_nft(pid, ["-j", "list", "table", fw.TABLE_FAMILY, fw.TABLE_NAME])
+        if rc != 0:
+            if "No such file or directory" in err or "does not exist" in err:
+                return None, "", None
+            self.module.fail_json(msg="nft list in the namespace of pid %d failed: %s" % (pid, err.strip()))
+        raw = json.loads(out or "{}")
+        rc, text, _err = self.run_nft(pid, ["-s", "list", "table", fw.TABLE_FAMILY, fw.TABLE_NAME])
+        return fw.canonical(raw), text if rc == 0 else "", raw
+
+    def apply(self, name, pid, text):
+        rc, _out, err = self.run_nft(pid, ["-f", "-"], text)
+        if rc != 0:
+            self.module.fail_json(msg="nft refused the ruleset of %s (pid %d): %s" % (name, pid, err.strip()))
+
+    def spec_of(self, base, item):
+        props = {}
+        conf_dir = item.get("conf_dir")
+        if self.p["read_properties"] and conf_dir:
+            path = os.path.join(conf_dir, "flashphoner.properties")
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as handle:
+                    props = dict(parse_properties(handle.read()))
+        try:
+            return fw.container_ports(base, props)
+        except PlanError as err:
+            self.module.fail_json(msg="%s (container %s, read from %s/flashphoner.properties)"
+                                  % (err, item["name"], conf_dir))
+
+    def write_file(self, path, text):
+        """True when the file changes (written unless check mode): atomic, 0600, directory 0700."""
+        try:
+            with open(path, encoding="utf-8") as handle:
+                if handle.read() == text:
+                    if (os.stat(path).st_mode & 0o777) != 0o600 and not self.module.check_mode:
+                        os.chmod(path, 0o600)
+                    return False
+        except FileNotFoundError:
+            pass
+        if not self.module.check_mode:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".wcs-fw-")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+        return True
+
+    def inspect(self, client, name):
+        try:
+            info = client.inspect_container(name)
+        except NotFound:
+            return None
+        except DockerException as exc:
+            self.module.fail_json(msg="Docker engine refused to inspect %s: %s" % (name, exc))
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        if labels.get(MANAGED_LABEL) != "true":
+            self.module.fail_json(msg="containers: %r is not a WCS container managed by mediaops.wcs (no label %s=true)."
+                                  " Fix: list only the containers mediaops.wcs.wcs_containers made." % (name, MANAGED_LABEL))
+        state = info.get("State") or {}
+        return int(state.get("Pid") or 0) if state.get("Running") else 0
+
+    def present(self, client, base, items, rules_dir):
+        for item in items:
+            name = item["name"]
+            spec = self.spec_of(base, item)
+            rules = fw.desired_rules(spec)
+            text = fw.render(rules, name)
+            path = os.path.join(rules_dir, fw.rules_file_name(name))
+            file_changed = self.write_file(path, text)
+            pid = self.inspect(client, name)
+            res = {"running": bool(pid), "pid": pid or None, "file": path, "file_changed": file_changed,
+                   "rules_changed": False, "exists": pid is not None,
+                   "media_ports": "%d-%d" % (spec["media_port_from"], spec["media_port_to"]),
+                   "public_ports": sorted(spec["ports"][n] for n in spec["public"]),
+                   "admin_ports": sorted(v for n, v in spec["ports"].items() if n not in spec["public"]),
+                   "counters": {}}
+            if pid:
+                canon, before, raw = self.current(pid)
+                if canon != fw.wanted(rules):
+                    res["rules_changed"] = True
+                    self.diffs.append({"before_header": "%s (kernel)" % name, "before": before,
+                                       "after_header": "%s (wanted)" % name, "after": text})
+                    if not self.module.check_mode:
+                        self.apply(name, pid, text)
+                        canon, _text, raw = self.current(pid)
+                        if canon != fw.wanted(rules):
+                            self.module.fail_json(msg="the rules of %s read back differently from what was applied"
+                                                  " (nft version?)" % name)
+                res["counters"] = fw.counters(raw)
+            self.results[name] = res
+
+    def absent(self, client, items, rules_dir):
+        for item in items:
+            name = item["name"]
+            path = os.path.join(rules_dir, fw.rules_file_name(name))
+            res = {"file": path, "file_changed": os.path.exists(path), "rules_changed": False}
+            if res["file_changed"] and not self.module.check_mode:
+                os.unlink(path)
+            pid = self.inspect(client, name) if self.nft and self.nsenter else 0
+            res["running"], res["pid"] = bool(pid), pid or None
+            if pid:
+                canon, before, _raw = self.current(pid)
+                if canon is not None:
+                    res["rules_changed"] = True
+                    self.diffs.append({"before_header": "%s (kernel)" % name, "before": before,
+                                       "after_header": "%s (removed)" % name, "after": ""})
+                    if not self.module.check_mode:
+                        self.apply(name, pid, fw.delete_text())
+            self.results[name] = res
+
+    def prune(self, client, names, rules_dir):
+        if not os.path.isdir(rules_dir):
+            return []
+        keep = {fw.rules_file_name(n) for n in names}
+        gone = []
+        for fname in sorted(f for f in os.listdir(rules_dir) if f.endswith(".nft") and f not in keep):
+            try:
+                client.inspect_container(fname[:-len(".nft")])
+            except NotFound:
+                gone.append(fname)
+            except DockerException as exc:
+                self.module.fail_json(msg="Docker engine refused to inspect %s: %s" % (fname[:-4], exc))
+        for fname in gone:
+            self.diffs.append({"before_header": os.path.join(rules_dir, fname), "before": "(file)\n",
+                               "after_header": os.path.join(rules_dir, fname), "after": ""})
+            if not self.module.check_mode:
+                os.unlink(os.path.join(rules_dir, fname))
+        return gone
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(
+            containers=dict(type="list", elements="dict", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            admin_cidrs=dict(type="list", elements="str", default=[]),
+            ports=dict(type="dict", default={}),
+            public=dict(type="list", elements="str", default=["ws", "wss"]),
+            media_port_from=dict(type="int", default=31001),
+            media_port_to=dict(type="int", default=32000),
+            media_tcp=dict(type="bool", default=True),
+            icmp=dict(type="bool", default=True),
+            read_properties=dict(type="bool", default=True),
+            prune=dict(type="bool", default=True),
+            rules_dir=dict(type="path", default="/etc/mediaops-wcs/firewall"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not engine_is_local(p):
+        module.fail_json(msg="docker_host=%s: the firewall is entered through /proc/<pid>/ns/net on the Docker host."
+                         " Fix: run this module on the Docker host with its local unix:// socket." % p["docker_host"])
+    try:
+        rules_dir = check_abs_path(p["rules_dir"], "rules_dir")
+        items = []
+        for index, item in enumerate(p["containers"]):
+            name = check_docker_name(item.get("name"), "containers[%d].name" % index)
+            conf_dir = item.get("conf_dir")
+            if conf_dir:
+                conf_dir = check_abs_path(conf_dir, "containers[%d].conf_dir" % index)
+            items.append({"name": name, "conf_dir": conf_dir})
+        base = fw.firewall_spec(dict(admin_cidrs=p["admin_cidrs"], ports=p["ports"], public=p["public"],
+                                     media_port_from=p["media_port_from"], media_port_to=p["media_port_to"],
+                                     media_tcp=p["media_tcp"], icmp=p["icmp"]))
+    except PlanError as err:
+        module.fail_json(msg=str(err))
+
+    firewall = Firewall(module)
+    client = get_client(module)
+    try:
+        if p["state"] == "present":
+            firewall.present(client, base, items, rules_dir)
+        else:
+            firewall.absent(client, items, rules_dir)
+        pruned = firewall.prune(client, [i["name"] for i in items], rules_dir) if p["prune"] else []
+    finally:
+        client.close()
+    changed_names = sorted(n for n, r in firewall.results.items() if r["rules_changed"] or r["file_changed"])
+    result = dict(changed=bool(changed_names or pruned), containers=firewall.results,
+                  changed_containers=changed_names, pruned_files=pruned)
+    if module._diff:
+        result["diff"] = firewall.diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Puts each WCS container's firewall back whenever the container starts in a new network namespace.
+
+A container restart (restart policy, crash, host reboot, dockerd restart) creates a new network namespace, and the
+rules mediaops.wcs.wcs_firewall put in the old one are gone. This follower, one per host, listens to the engine's
+events (``type=container``, ``event=start``, ``label=mediaops.wcs.managed=true``) and applies the ruleset file the
+module wrote for that container (``<rules-dir>/<name>.nft``) inside the container's new namespace:
+``nsenter --net=/proc/<pid>/ns/net nft -f <file>``. At its own start, and every time it (re)connects to the engine
+(the engine restarted), it applies every file to every running managed container first, so nothing started while
+it was away stays open.
+
+The rules module (firewall.py, and errors.py it imports) is the collection's own module_utils: the role copies them
+next to this file; from a checkout they are imported from ``ansible_collections.mediaops.wcs``.
+
+  wcs_firewall_follow.py --rules-dir /etc/mediaops-wcs/firewall [--docker-host unix:///var/run/docker.sock]
+                         [--once] [--log-level INFO]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import docker
+
+try:  # deployed: the role copies firewall.py and errors.py next to this program
+    import firewall  # type: ignore[import-not-found]
+except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
+    from ansible_collections.mediaops.wcs.plugins.module_utils import firewall  # type: ignore
+
+LOG = logging.getLogger("wcs_firewall_follow")
+MANAGED = "mediaops.wcs.managed=true"
+RECONNECT_DELAY = 2.0
+
+
+class Follower:
+    def __init__(self, args):
+        self.args = args
+        self.nft = args.nft or shutil.which("nft") or "/usr/sbin/nft"
+        self.nsenter = args.nsenter or shutil.which("nsenter") or "/usr/bin/nsenter"
+        self.stopping = False
+
+    def apply(self, client, container_id):
+        """Applies the container's ruleset file in its namespace; returns what happened (for logs and tests)."""
+        try:
+            info = client.api.inspect_container(container_id)
+        except docker.errors.NotFound:
+            return "gone"
+        name = info.get("Name", "").lstrip("/")
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        if labels.get("mediaops.wcs.managed") != "true":
+            return "not managed"
+        state = info.get("State") or {}
+        pid = int(state.get("Pid") or 0)
+        if not state.get("Running") or not pid:
+            return "not running"
+        path = os.path.join(self.args.rules_dir, firewall.rules_file_name(name))
+        if not os.path.isfile(path):
+            LOG.warning("%s started but has no ruleset file %s (not in the firewall's plan?)", name, path)
+            return "no ruleset"
+        argv = firewall.nsenter_argv(pid, ["-f", path], nsenter=self.nsenter, nft=self.nft)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        if proc.returncode != 0:
+            LOG.error("%s (pid %d): nft refused %s: %s", name, pid, path, proc.stderr.strip())
+            return "failed"
+        LOG.info("%s (pid %d): firewall applied from %s", name, pid, path)
+        return "applied"
+
+    def apply_all(self, client):
+        done = {}
+        for c in client.api.containers(filters={"label": MANAGED, "status": "running"}):
+            done[c["Id"]] = self.apply(client, c["Id"])
+        LOG.info("applied to running managed containers: %s", sorted(done.values()) or "none")
+        return done
+
+    def follow(self, client):
+        since = int(time.time()) - 1  # events from just before the sweep: nothing falls between the two
+        self.apply_all(client)
+        if self.args.once:
+            return
+        events = client.api.events(decode=True, since=since,
+                                   filters={"type": "container", "event": "start", "label": MANAGED})
+        try:
+            for event in events:
+                if self.stopping:
+                    break
+                self.apply(client, event.get("id") or event.get("Actor", {}).get("ID"))
+        finally:
+            events.close()
+        if not self.stopping:
+            raise ConnectionError("the engine closed the event stream")
+
+    def run(self):
+        while not self.stopping:
+            client = None
+            try:
+                client = docker.DockerClient(base_url=self.args.docker_host, timeout=30)
+                client.ping()
+                LOG.info("connected to %s", self.args.docker_host)
+                self.follow(client)
+                if self.args.once:
+                    return 0
+            except Exception as exc:  # noqa: BLE001 - the engine went away (restart): reconnect
+                if self.args.once:
+                    LOG.error("cannot reach %s: %s", self.args.docker_host, exc)
+                    return 1
+                LOG.warning("engine at %s: %s; reconnecting in %.0fs", self.args.docker_host, exc,
+                            RECONNECT_DELAY)
+                time.sleep(RECONNECT_DELAY)
+            finally:
+                if client is not None:
+                    client.close()
+        return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--rules-dir", default="/etc/mediaops-wcs/firewall")
+    parser.add_argument("--docker-host", default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
+    parser.add_argument("--nft", default="")
+    parser.add_argument("--nsenter", default="")
+    parser.add_argument("--once", action="store_true", help="apply to the running containers and exit")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    follower = Follower(args)
+
+    def stop(_signum, _frame):
+        follower.stopping = True
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return follower.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
