@@ -34,12 +34,21 @@ def stat_page(host, name):
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and not line.startswith("-"))
 
 
+def cpu_ids(cpuset):
+    """'0-2,5' -> {0, 1, 2, 5} (ranges expanded: a comma split would miss '0-1')."""
+    ids = set()
+    for part in cpuset.split(","):
+        low, _, high = part.partition("-")
+        ids.update(range(int(low), int(high or low) + 1))
+    return ids
+
+
 def test_plan_is_the_expected_one(plan):
     assert [c["name"] for c in plan["containers"]] == NAMES
     assert [c["ipv4_address"] for c in plan["containers"]] == ADDRESSES
     assert plan["network"]["subnet"] == "198.51.100.16/28"
     assert plan["network"]["gateway"] == "198.51.100.17"
-    cpus = [set(c["cpuset"].split(",")) for c in plan["containers"]]
+    cpus = [cpu_ids(c["cpuset"]) for c in plan["containers"]]
     assert not cpus[0] & cpus[1], "planned cpusets overlap"
     assert PASSWORD not in json.dumps(plan) and LICENSE not in json.dumps(plan)
 
