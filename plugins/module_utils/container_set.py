@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (
+    CONF_MOUNT, CPUSET_LABEL, MANAGED_FILTER, MANAGED_LABEL, STAT_PATH, WCS_HTTP_PORT)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
-    CONF_MOUNT, CPUSET_LABEL, MANAGED_LABEL, SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
+    SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
     public_view)
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import APIError, NotFound, docker
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
 
-STAT_PATH = "/?action=stat"
-WCS_HTTP_PORT = 8081
 LOG_TAIL = 20
 
 
@@ -32,7 +32,7 @@ def _name(entry):
 
 def managed_containers(client):
     """{name: list entry} of every managed WCS container on the engine (one list call)."""
-    entries = client.containers(all=True, filters={"label": "%s=true" % MANAGED_LABEL})
+    entries = client.containers(all=True, filters={"label": MANAGED_FILTER})
     return {_name(e): e for e in entries}
 
 

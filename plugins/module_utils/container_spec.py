@@ -15,15 +15,11 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  # noqa: F401 - re-exported
+    CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
-MANAGED_LABEL = "mediaops.wcs.managed"
-SPEC_LABEL = "mediaops.wcs.spec"
-CPUSET_LABEL = "mediaops.wcs.cpuset"
-SECRET_LABEL = "mediaops.wcs.secret.%s"
-LABEL_PREFIX = "mediaops.wcs."
-CONF_MOUNT = "/conf"
 SECRETS = {"password": "PASSWORD", "license": "LICENSE"}
 IP_ENV = {"local_ip": "LOCAL_IP", "external_ip": "EXTERNAL_IP"}
 # Top-level options that are defaults for every item of `containers` (an item's own value wins; env and labels

@@ -126,21 +126,22 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
 from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import (
     parse_stat_page, stream_count_from_stats)
 
-STAT_PATH = "/?action=stat"
-FIND_ALL_PATH = "/rest-api/stream/find_all"
+STAT_PATH = constants.STAT_PATH
+FIND_ALL_PATH = constants.STREAM_FIND_ALL_PATH
 
 
 def argument_spec():
     spec = docker_argument_spec(
         container=dict(type="str"),
         url=dict(type="str"),
-        port=dict(type="int", default=8081),
+        port=dict(type="int", default=constants.WCS_HTTP_PORT),
         streams=dict(type="bool", default=False),
     )
     spec["timeout"] = dict(type="int", default=5)
