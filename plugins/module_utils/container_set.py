@@ -12,12 +12,12 @@ import os
 import time
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (
-    CONF_MOUNT, CPUSET_LABEL, MANAGED_FILTER, MANAGED_LABEL, STAT_PATH, WCS_HTTP_PORT)
+    CONF_MOUNT, CPUSET_LABEL, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
     public_view)
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import APIError, NotFound, docker
-from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
+from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import WCSEndpoint, WCSUnavailable
 
 LOG_TAIL = 20
 
@@ -157,7 +157,6 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
     Fails with the log tail when the container exits (or restarts) meanwhile or time runs out."""
     deadline = time.monotonic() + timeout
     last = "not asked yet"
-    pid = None
     restarts = None
     while True:
         info = client.inspect_container(cid)
@@ -168,13 +167,10 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
             raise EngineFailure("%s exited while waiting for its statistics page (status %s, exit code %s). "
                                 "Last log lines:\n%s"
                                 % (name, state.get("Status"), state.get("ExitCode"), logs_tail(client, cid)))
-        pid = state.get("Pid")
         try:
-            resp = request("GET", STAT_PATH, port, pid=pid, timeout=2)
-            if resp["status"] == 200:
-                return
-            last = "HTTP %s" % resp["status"]
-        except NetnsHTTPError as exc:
+            WCSEndpoint(port=port, pid=state.get("Pid"), timeout=2).stat_text()
+            return
+        except WCSUnavailable as exc:
             last = str(exc)
         if time.monotonic() >= deadline:
             raise EngineFailure("%s: the statistics page on %d did not answer within wait_timeout=%ss (last: %s). "

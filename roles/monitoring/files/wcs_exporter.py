@@ -18,8 +18,10 @@ default ``--reach netns`` asks from inside the container's network namespace (``
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
-The statistics-page parser and the namespace HTTP helper are the collection's own module_utils files: the role
-copies them next to this file; from a checkout they are imported from ``ansible_collections.mediaops.wcs``.
+The statistics-page client (``wcs_client``: the page, through ``netns_http`` and ``stat_page``) and the shared
+names (``constants``) are the collection's own module_utils files, imported as
+``ansible_collections.mediaops.wcs.plugins.module_utils``: the role copies them into that package tree next to this
+file (the program's directory comes first on ``sys.path``); from a checkout they come from ``.collections/``.
 """
 from __future__ import annotations
 
@@ -40,15 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-try:  # deployed: the role copies the two module_utils files next to this program
-    import netns_http  # type: ignore[import-not-found]
-    import stat_page  # type: ignore[import-not-found]
-except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
-    from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http, stat_page  # type: ignore
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants, stat_page, wcs_client
 
 LOG = logging.getLogger("wcs_exporter")
-MANAGED_LABEL = "mediaops.wcs.managed=true"
-STAT_PATH = "/?action=stat"
 LABELS = ("host", "container", "cpuset")
 
 
@@ -159,7 +155,7 @@ def cpu_groups(cpusets, reserved):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Discovery: the targets file (from wcs_plan) and the Docker engine (label mediaops.wcs.managed=true)
+# Discovery: the targets file (from wcs_plan) and the Docker engine (label constants.MANAGED_FILTER)
 # --------------------------------------------------------------------------------------------------------------
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout):
@@ -197,7 +193,7 @@ class DockerEngine:
             conn.close()
 
     def managed_names(self):
-        filters = urllib.parse.quote(json.dumps({"label": [MANAGED_LABEL]}))
+        filters = urllib.parse.quote(json.dumps({"label": [constants.MANAGED_FILTER]}))
         return sorted(c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
 
     def inspect(self, name):
@@ -229,14 +225,11 @@ def container_address(info):
 def fetch_page(port, timeout, pid=None, address="127.0.0.1"):
     """Statistics page text. With ``pid``: asked from inside that process's network namespace (its loopback);
     without: from here to ``address``."""
-    answer = netns_http.request("GET", STAT_PATH, port, host=address, pid=pid, timeout=timeout)
-    if answer["status"] != 200:
-        raise OSError("statistics page answered HTTP %s" % answer["status"])
-    return answer["body"]
+    return wcs_client.WCSEndpoint(port=port, host=address, pid=pid, timeout=timeout).stat_text()
 
 
 class Exporter:
-    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns", port=8081,
+    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns", port=constants.WCS_HTTP_PORT,
                  timeout=3.0, reserved_cpus=None):
         self.host = host
         self.targets_file = targets_file
@@ -305,7 +298,7 @@ class Exporter:
             if not samples:
                 raise OSError("the answer has none of the known statistics keys")
             return labels, 1, samples, time.monotonic() - start, None
-        except (OSError, ValueError, netns_http.NetnsHTTPError) as exc:
+        except (OSError, ValueError, wcs_client.WCSUnavailable) as exc:
             LOG.info("%s: %s", target["name"], exc)
             return labels, 0, [], time.monotonic() - start, str(exc)
 
@@ -426,7 +419,7 @@ def parse_args(argv=None):
     parser.add_argument("--reach", choices=("netns", "address"), default="netns",
                         help="netns: ask from inside the container's network namespace (root); "
                              "address: connect to the container's IP (shim interface or bridge)")
-    parser.add_argument("--port", type=int, default=8081, help="the containers' statistics page port")
+    parser.add_argument("--port", type=int, default=constants.WCS_HTTP_PORT, help="the containers' statistics page port")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per container")
     parser.add_argument("--reserved-cpus", default="", help="the host's reserved CPUs (else from the targets file)")
     parser.add_argument("--pidfile", help="write the process id here (removed on exit)")

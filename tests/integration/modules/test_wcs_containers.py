@@ -195,6 +195,13 @@ def test_wcs_stats_from_the_netns_reports_control_file_streams(module, engine, n
     assert res["up"] and res["stats"]["streams_webrtc_in"] == 3 and res["degraded_streams"] == 1
     assert res["stream_count"] == 5 and len(res["streams"]) == 5
     assert isinstance(res["sections"]["stream"]["streams_webrtc_out"], int)
+    # terminate: check mode says what it would end and ends nothing; then it ends them (POST terminate {}), once
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, terminate=True), check=True)
+    assert res["changed"] is True and res["terminated"] == 5 and "would end 5" in res["msg"]
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, terminate=True))
+    assert res["changed"] is True and res["terminated"] == 5, res.get("msg")
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, streams=True, terminate=True))
+    assert res["changed"] is False and res["terminated"] == 0 and res["stream_count"] == 0 and res["streams"] == []
     res = module("wcs_stats", dict(url="http://127.0.0.1:9", timeout=2))
     assert res["up"] is False and "did not answer" in res["msg"]
     res = module("wcs_stats", dict(container="wcst-mod-nothere", docker_host=host))
