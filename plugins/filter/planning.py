@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
+from ansible_collections.mediaops.wcs.plugins.module_utils import plan_inputs as _inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 
@@ -64,6 +65,11 @@ def cpuset_parse(text):
 
 
 @_guard
+def plan_inputs(values):
+    return _inputs.check_plan_inputs(_plain(values))
+
+
+@_guard
 def address_plan(spec, count=None):
     return _address.plan_addresses(_plain(spec), count)
 
@@ -100,4 +106,5 @@ class FilterModule:
             "address_plan": address_plan,
             "fleet_conflicts": fleet_conflicts,
             "heap_plan": heap_plan,
+            "plan_inputs": plan_inputs,
         }

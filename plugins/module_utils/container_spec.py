@@ -19,6 +19,8 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  #
     CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
+    bad_character, check_abs_path, check_docker_name, check_int, check_text, is_safe_env_key)
 
 SECRETS = {"password": "PASSWORD", "license": "LICENSE"}
 IP_ENV = {"local_ip": "LOCAL_IP", "external_ip": "EXTERNAL_IP"}
@@ -33,7 +35,10 @@ SPEC_FIELDS = ("image", "cpuset", "cpuset_mems", "network", "ipv4_address", "env
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*$", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Docker's own bound on a memory limit is an int64 of bytes; anything near it is a typo.
+MEMORY_MAX = 2 ** 50  # 1 PiB
+# Image references: no white space or control characters anywhere (what the engine accepts is checked by it).
+_IMAGE = re.compile(r"\A[^\s]+\Z")
 
 
 def normalise_image(image):
@@ -60,10 +65,13 @@ def parse_memory(value, field="memory"):
     if isinstance(value, int):
         size = value
     else:
-        match = _MEMORY.match(str(value))
+        match = _MEMORY.match(str(value)) if len(str(value)) <= 40 else None
         if not match:
             raise PlanError(field, value, "give a size such as '24g', '512m' or a number of bytes")
-        size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        number = float(match.group(1)) * _UNITS[match.group(2).lower()]
+        size = int(number) if number <= MEMORY_MAX else MEMORY_MAX + 1
+    if size > MEMORY_MAX:
+        raise PlanError(field, value, "give a size a host can have, e.g. '24g'", why="more than 1 PiB")
     if size < 6 * 1024 * 1024:
         raise PlanError(field, value, "give at least 6m (Docker's minimum)", why="too small")
     return size
@@ -83,15 +91,15 @@ def _ulimits(value, field):
         where = "%s[%d]" % (field, i)
         if not isinstance(item, dict) or not item.get("name"):
             raise PlanError(where, item, "write {name: nofile, soft: 20000, hard: 20000}")
+        check_docker_name(str(item["name"]), where + ".name", what="ulimit")
         soft, hard = item.get("soft"), item.get("hard")
         if soft is None and hard is None:
             raise PlanError(where, item, "give soft and/or hard")
         soft = hard if soft is None else soft
         hard = soft if hard is None else hard
-        try:
-            soft, hard = int(soft), int(hard)
-        except (TypeError, ValueError):
-            raise PlanError(where, item, "soft and hard are whole numbers")
+        fix = "soft and hard are whole numbers from -1 (unlimited) to 2^62"
+        soft = check_int(soft, where + ".soft", low=-1, high=2 ** 62, fix=fix)
+        hard = check_int(hard, where + ".hard", low=-1, high=2 ** 62, fix=fix)
         if soft > hard:
             raise PlanError(where, item, "keep soft <= hard", why="soft %d is above hard %d" % (soft, hard))
         out[str(item["name"])] = {"name": str(item["name"]), "soft": soft, "hard": hard}
@@ -126,15 +134,16 @@ def desired_container(item, index=0):
     def f(name):
         return "containers[%d].%s" % (index, name)
 
-    name = item.get("name")
-    if not name or not _NAME.match(str(name)):
-        raise PlanError(f("name"), name, "use letters, digits, '_', '.', '-' (a Docker container name)")
+    name = check_docker_name(item.get("name"), f("name"))
     state = item.get("state") or "started"
     if state == "absent":
         return {"name": name, "state": state, "spec": None, "secrets": {}, "pull": "never",
                 "restart": False, "wait": False}
     if not item.get("image"):
         raise PlanError(f("image"), item.get("image"), "set image on the item or at the top level")
+    if not isinstance(item["image"], str) or not _IMAGE.match(item["image"]) or bad_character(item["image"]):
+        raise PlanError(f("image"), item["image"], "give an image reference without spaces or control characters, "
+                        "e.g. flashphoner/webcallserver:latest or sha256:<id>")
     env = {}
     for key, value in (item.get("env") or {}).items():
         if key in SECRETS.values():
@@ -142,7 +151,10 @@ def desired_container(item, index=0):
                             % key.lower())
         if key in IP_ENV.values():
             raise PlanError(f("env.%s" % key), value, "use the %s option" % key.lower())
-        env[str(key)] = "" if value is None else str(value)
+        if not is_safe_env_key(key):
+            raise PlanError(f("env"), key, "name each variable with letters, digits, '_', '.', '-' (starting with a "
+                            "letter or '_'), without '=' or control characters", why="not an environment key")
+        env[key] = "" if value is None else check_text(str(value), f("env.%s" % key))
     for opt, var in IP_ENV.items():
         if item.get(opt):
             try:
@@ -151,6 +163,8 @@ def desired_container(item, index=0):
                 raise PlanError(f(opt), item[opt], "give an IP address")
             env[var] = str(item[opt])
     network = item.get("network") or None
+    if network is not None:
+        network = check_docker_name(network, f("network"), what="network")
     if network in ("bridge", "default"):  # the engine's default network, as inspect reports it
         network = None
     ipv4 = item.get("ipv4_address") or None
@@ -162,16 +176,17 @@ def desired_container(item, index=0):
         except ValueError:
             raise PlanError(f("ipv4_address"), ipv4, "give a plain IPv4 address such as 203.0.113.4")
     conf_dir = item.get("conf_dir") or None
-    if conf_dir and not conf_dir.startswith("/"):
-        raise PlanError(f("conf_dir"), conf_dir, "give an absolute path on the Docker host")
+    if conf_dir:
+        conf_dir = check_abs_path(conf_dir, f("conf_dir"))
     policy = item.get("restart_policy") or "unless-stopped"
     if policy not in RESTART_POLICIES:
         raise PlanError(f("restart_policy"), policy, "use one of %s" % ", ".join(RESTART_POLICIES))
     labels = {}
     for key, value in (item.get("labels") or {}).items():
-        if str(key).startswith(LABEL_PREFIX):
+        key = check_text(str(key), f("labels"), fix="give label keys without control characters", allow_empty=False)
+        if key.startswith(LABEL_PREFIX):
             raise PlanError(f("labels.%s" % key), value, "the %s* labels are the module's own" % LABEL_PREFIX)
-        labels[str(key)] = str(value)
+        labels[key] = check_text(str(value), f("labels.%s" % key))
     spec = {
         "image": normalise_image(item["image"]),
         "cpuset": _cpuset(item.get("cpuset"), f("cpuset")),
@@ -179,13 +194,17 @@ def desired_container(item, index=0):
         "network": network,
         "ipv4_address": ipv4,
         "env": env,
-        "conf_dir": conf_dir.rstrip("/") or "/" if conf_dir else None,
+        "conf_dir": conf_dir,
         "memory": parse_memory(item.get("memory"), f("memory")),
         "restart_policy": policy,
         "ulimits": _ulimits(item.get("ulimits"), f("ulimits")),
         "labels": labels,
     }
     secrets = {k: str(item[k]) for k in SECRETS if item.get(k) not in (None, "")}
+    for k, value in secrets.items():
+        if bad_character(value) is not None:  # the value itself never goes into the message
+            raise PlanError(f(k), "(hidden)", "remove control characters and line breaks from the %s" % k,
+                            why="it holds a control character or a line break")
     return {"name": name, "state": state, "spec": spec, "secrets": secrets, "pull": item.get("pull") or "missing",
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
 
