@@ -18,21 +18,11 @@ except ImportError:  # reported by _require_netaddr() when a plan is asked for
     netaddr = None
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_subnet_not_reserved
 
 MIN_PREFIX = 16
 MAX_PREFIX = 30
 SPEC_KEYS = ("subnet", "gateway", "host_address", "ip_range", "addresses")
-# Blocks that can never carry a container's public address (RFC 6890): a subnet overlapping one is refused. The
-# documentation blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) stay accepted: tests and labs use them.
-RESERVED_BLOCKS = (
-    ("0.0.0.0/8", "'this network' (0.0.0.0/8)"),
-    ("127.0.0.0/8", "loopback (127.0.0.0/8)"),
-    ("169.254.0.0/16", "link-local (169.254.0.0/16)"),
-    ("192.0.0.0/24", "IETF protocol assignments (192.0.0.0/24)"),
-    ("224.0.0.0/4", "multicast (224.0.0.0/4)"),
-    ("240.0.0.0/4", "reserved for future use and broadcast (240.0.0.0/4)"),
-)
 
 
 def _require_netaddr():
@@ -63,11 +53,7 @@ def _subnet(value, field="subnet"):
         raise PlanError(field, value, "use a prefix between /%d and /%d" % (MIN_PREFIX, MAX_PREFIX),
                         why="/%d leaves %s" % (net.prefixlen, "no room for network, gateway, host and containers"
                                                if net.prefixlen > MAX_PREFIX else "an implausibly large block"))
-    for block, what in RESERVED_BLOCKS:
-        reserved = netaddr.IPNetwork(block)
-        if net.first <= reserved.last and reserved.first <= net.last:
-            raise PlanError(field, value, "use the public (or private, with NAT) block the containers' addresses "
-                            "come from, e.g. '203.0.113.0/29'", why="it overlaps the %s block" % what)
+    check_subnet_not_reserved(str(net.cidr), field, value)
     return net
 
 

@@ -39,6 +39,7 @@ _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 **
 MEMORY_MAX = 2 ** 50  # 1 PiB
 # Image references: no white space or control characters anywhere (what the engine accepts is checked by it).
 _IMAGE = re.compile(r"\A[^\s]+\Z")
+_IMAGE_ID = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
 
 
 def normalise_image(image):
@@ -54,6 +55,11 @@ def normalise_image(image):
     if ":" not in last:
         ref += ":latest"
     return ref
+
+
+def is_image_id(image):
+    """True for a full local image ID (``sha256:`` and 64 hex digits), which the engine resolves without a pull."""
+    return bool(_IMAGE_ID.match(image or ""))
 
 
 def parse_memory(value, field="memory"):
@@ -336,6 +342,9 @@ def differences(desired, inspect, image_id=None):
     changes = [field for field in SPEC_FIELDS if spec[field] != actual[field]]
     if "image" not in changes and image_id and inspect.get("Image") and inspect["Image"] != image_id:
         changes.insert(0, "image")
+    elif "image" in changes and (is_image_id(spec["image"]) or is_image_id(actual["image"])) \
+            and image_id and inspect.get("Image") == image_id:
+        changes.remove("image")  # a name and an ID of the very image the container runs
     labels = (inspect.get("Config") or {}).get("Labels") or {}
     for field in SECRETS:
         want = desired["secrets"].get(field)

@@ -9,6 +9,7 @@ newline, so every pattern here is anchored with ``\\A`` and ``\\Z``.
 """
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 import unicodedata
@@ -108,3 +109,32 @@ def is_safe_env_key(key):
     """An environment variable name Docker and a shell both read as one key (no '=', no control characters)."""
     return isinstance(key, str) and bool(re.match(r"\A[A-Za-z_][A-Za-z0-9_.-]*\Z", key))
 
+
+
+# Blocks that can never carry a container's address (RFC 6890): a subnet overlapping one is refused. The
+# documentation blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) and private ones stay accepted.
+RESERVED_BLOCKS = (
+    ("0.0.0.0/8", "'this network' (0.0.0.0/8)"),
+    ("127.0.0.0/8", "loopback (127.0.0.0/8)"),
+    ("169.254.0.0/16", "link-local (169.254.0.0/16)"),
+    ("192.0.0.0/24", "IETF protocol assignments (192.0.0.0/24)"),
+    ("224.0.0.0/4", "multicast (224.0.0.0/4)"),
+    ("240.0.0.0/4", "reserved for future use and broadcast (240.0.0.0/4)"),
+)
+
+
+def reserved_block(subnet):
+    """The description of the reserved block an IPv4 network (text or ipaddress object) overlaps, else None."""
+    net = ipaddress.IPv4Network(subnet, strict=False) if isinstance(subnet, str) else subnet
+    for block, what in RESERVED_BLOCKS:
+        if net.overlaps(ipaddress.IPv4Network(block)):
+            return what
+    return None
+
+
+def check_subnet_not_reserved(subnet, field, value=None):
+    """PlanError when ``subnet`` overlaps a reserved block (multicast, loopback, link-local, ...)."""
+    what = reserved_block(subnet)
+    if what:
+        raise PlanError(field, subnet if value is None else value, "use the public (or private, with NAT) block the "
+                        "containers' addresses come from, e.g. '203.0.113.0/29'", why="it overlaps the %s block" % what)

@@ -61,6 +61,7 @@ options:
         (RV(up=false)).
     type: bool
     default: false
+    version_added: 1.1.0
 notes:
   - The connection options other than O(timeout) only matter with O(container).
 seealso:
