@@ -13,7 +13,7 @@ from __future__ import annotations
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import core_options, validate_properties
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
-    bad_character, check_abs_path, check_docker_name, check_interface_name, check_text)
+    bad_character, check_abs_path, check_docker_name, check_interface_name, check_listen_address, check_text)
 
 SECRET_VARIABLES = ("wcs_password", "wcs_license")
 PROPERTY_MAPS = ("wcs_extra_properties", "wcs_stat_page_properties", "wcs_load_test_port_properties",
@@ -89,6 +89,8 @@ CHECKS = {
     "wcs_network_parent": _parent,
     "wcs_conf_root": check_abs_path,
     "wcs_image": _image,
+    "wcs_monitoring_base_dir": check_abs_path,
+    "wcs_monitoring_listen_address": check_listen_address,
 }
 CHECKS.update({name: _secret for name in SECRET_VARIABLES})
 CHECKS.update({name: _properties for name in PROPERTY_MAPS})

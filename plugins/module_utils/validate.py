@@ -138,3 +138,20 @@ def check_subnet_not_reserved(subnet, field, value=None):
     if what:
         raise PlanError(field, subnet if value is None else value, "use the public (or private, with NAT) block the "
                         "containers' addresses come from, e.g. '203.0.113.0/29'", why="it overlaps the %s block" % what)
+
+
+def check_listen_address(value, field):
+    """An address a service listens on: an IP literal of this host, never the wildcard (0.0.0.0, ::), a multicast
+    or a reserved address. Loopback (the default) keeps a service off every network; an admin address names the
+    one network it may be reached from."""
+    text = check_text(value, field, fix="give 127.0.0.1 or the host's admin address", allow_empty=False).strip()
+    try:
+        addr = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        raise PlanError(field, value, "give an IP address: 127.0.0.1 (this host only) or the host's admin address")
+    if addr.is_unspecified:
+        raise PlanError(field, value, "name the admin address the service may be reached on (or keep 127.0.0.1)",
+                        why="it listens on every address of the host, the internet-facing ones included")
+    if addr.is_multicast or (addr.version == 4 and reserved_block("%s/32" % addr) and not addr.is_loopback):
+        raise PlanError(field, value, "give 127.0.0.1 or the host's admin address", why="not a unicast host address")
+    return str(addr)

@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import constants, stat_page, wcs_client
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants, stat_page, validate, wcs_client
 
 LOG = logging.getLogger("wcs_exporter")
 LABELS = ("host", "container", "cpuset")
@@ -197,7 +197,16 @@ class DockerEngine:
         return sorted(c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
 
     def inspect(self, name):
-        return self._get("/containers/%s/json" % urllib.parse.quote(name))
+        # A Docker name only (matched whole), and quoted as one path segment: never '../' into another endpoint.
+        if not isinstance(name, str) or not validate.DOCKER_NAME.match(name):
+            raise ValueError("not a container name: %r" % (name,))
+        return self._get("/containers/%s/json" % urllib.parse.quote(name, safe=""))
+
+
+def is_managed(info):
+    """True when an inspected container carries the collection's managed label (it is a WCS container we run)."""
+    labels = ((info or {}).get("Config") or {}).get("Labels") or {}
+    return labels.get(constants.MANAGED_LABEL) == "true"
 
 
 def load_targets(path):
@@ -229,8 +238,8 @@ def fetch_page(port, timeout, pid=None, address="127.0.0.1"):
 
 
 class Exporter:
-    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns", port=constants.WCS_HTTP_PORT,
-                 timeout=3.0, reserved_cpus=None):
+    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns",
+                 port=constants.WCS_HTTP_PORT, timeout=3.0, reserved_cpus=None):
         self.host = host
         self.targets_file = targets_file
         self.engine = engine
@@ -265,6 +274,10 @@ class Exporter:
             planned.setdefault(name, {"name": name, "cpuset": None, "address": None, "port": port})
         return reserved, [planned[n] for n in sorted(planned)]
 
+    def known(self, name):
+        """True when ``name`` is one of this host's targets (planned, or running with the managed label)."""
+        return any(t["name"] == name for t in self.targets()[1])
+
     def inspect(self, target):
         if self.engine is None:
             return None
@@ -283,6 +296,10 @@ class Exporter:
             cpuset = ((info or {}).get("HostConfig") or {}).get("CpusetCpus") or ""
         labels = {"host": self.host, "container": target["name"], "cpuset": cpuset}
         try:
+            if info is not None and not is_managed(info):
+                # Never enter (or connect to) a container that is not ours, whatever the targets file or the
+                # query string names.
+                raise OSError("not a managed WCS container (no %s label)" % constants.MANAGED_FILTER)
             if self.reach == "netns":
                 state = (info or {}).get("State") or {}
                 if not state.get("Running") or not state.get("Pid"):
@@ -313,9 +330,8 @@ class ContainerCollector:
 
     def collect(self):
         _reserved, targets = self.exporter.targets()
-        if self.only is not None:
-            targets = [t for t in targets if t["name"] == self.only] or [
-                {"name": self.only, "cpuset": None, "address": None, "port": self.exporter.port}]
+        if self.only is not None:  # known() vetted the name: planned, or a managed container of the engine
+            targets = [t for t in targets if t["name"] == self.only]
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(targets)))) as pool:
             results = list(pool.map(self.exporter.scrape, targets))
         up = GaugeMetricFamily("wcs_up", "1 when the container's statistics page answered, else 0.", labels=LABELS)
@@ -381,6 +397,8 @@ def make_handler(exporter, self_registry):
                 registry = self_registry
             elif url.path == "/probe":
                 names = query.get("container")
+                if names and not exporter.known(names[0]):
+                    return self._send(404, b"no managed WCS container of that name on this host\n", "text/plain")
                 registry = CollectorRegistry(auto_describe=False)
                 start = time.monotonic()
                 registry.register(ContainerCollector(exporter, only=names[0] if names else None))

@@ -225,3 +225,22 @@ def test_container_items_never_traceback_and_hold_no_control_character(name, env
     except PlanError:
         return
     assert no_control(d["name"]) and all(no_control(k + v) for k, v in d["spec"]["env"].items())
+
+
+# ------------------------------------------------------------------------------------------------ monitoring
+@pytest.mark.parametrize("value", ["0.0.0.0", "::", "[::]", "224.0.0.1", "ff02::1", "", "eth0", "10.0.0.1\n",
+                                   "240.0.0.1"])
+def test_listen_addresses_refused(value):
+    assert refused(check_plan_inputs, {"wcs_monitoring_listen_address": value}).field == \
+        "wcs_monitoring_listen_address"
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", "10.20.0.5", "192.0.2.10", "::1", "fd00::5"])
+def test_listen_addresses_accepted(value):
+    assert check_plan_inputs({"wcs_monitoring_listen_address": value})["wcs_monitoring_listen_address"] == \
+        value.strip("[]")
+
+
+@pytest.mark.parametrize("value", ["/", "", "//", "/usr", "/var/lib/", "/opt/../etc", "relative/dir", None])
+def test_monitoring_base_dir_refused_for_teardown(value):
+    assert refused(check_plan_inputs, {"wcs_monitoring_base_dir": value}).field == "wcs_monitoring_base_dir"
