@@ -10,6 +10,8 @@ echoed: their value shows as ``(hidden)``. Returns the values, normalised where 
 """
 from __future__ import annotations
 
+import re
+
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import core_options, validate_properties
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
@@ -83,6 +85,33 @@ def _any_text(value, field):
     return value
 
 
+WEB_CONFIG_KEYS = ("tls_server_config", "basic_auth_users", "http_server_config")
+_BCRYPT = re.compile(r"\A\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}\Z")
+
+
+def _web_config(value, field):
+    """Prometheus' web.config.file (node exporter, Prometheus): known keys, bcrypt hashes, absolute cert paths."""
+    if value in (None, "", {}):
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError(field, value, "give a mapping in Prometheus' web.config.file format")
+    unknown = sorted(set(value) - set(WEB_CONFIG_KEYS))
+    if unknown:
+        raise PlanError(field, unknown, "use only %s" % ", ".join(WEB_CONFIG_KEYS), why="unknown key(s)")
+    _any_text(value, field)
+    for user, digest in (value.get("basic_auth_users") or {}).items():
+        if not isinstance(digest, str) or not _BCRYPT.match(digest):
+            raise PlanError("%s.basic_auth_users.%s" % (field, user), "(hidden)", "give a bcrypt hash, e.g. from "
+                            "`htpasswd -nBC 10 USER` (the part after ':')", why="not a bcrypt hash")
+    tls = value.get("tls_server_config")
+    if tls is not None:
+        if not isinstance(tls, dict) or not tls.get("cert_file") or not tls.get("key_file"):
+            raise PlanError(field + ".tls_server_config", tls, "give cert_file and key_file (paths on the hosts)")
+        for key in ("cert_file", "key_file"):
+            check_abs_path(tls[key], "%s.tls_server_config.%s" % (field, key), refuse_system=False)
+    return value
+
+
 CHECKS = {
     "wcs_name_prefix": _prefix,
     "wcs_network_name": lambda v, f: check_docker_name(v, f, what="network"),
@@ -91,6 +120,8 @@ CHECKS = {
     "wcs_image": _image,
     "wcs_monitoring_base_dir": check_abs_path,
     "wcs_monitoring_listen_address": check_listen_address,
+    "wcs_monitoring_web_config": _web_config,
+    "wcs_monitoring_scrape_password": _secret,
 }
 CHECKS.update({name: _secret for name in SECRET_VARIABLES})
 CHECKS.update({name: _properties for name in PROPERTY_MAPS})
@@ -103,4 +134,11 @@ def check_plan_inputs(values):
     for name in sorted(values):
         check = CHECKS.get(name, _any_text)
         out[name] = check(values[name], name)
+    users = (out.get("wcs_monitoring_web_config") or {}).get("basic_auth_users") or {}
+    if users and "wcs_monitoring_scrape_username" in out:
+        user = out["wcs_monitoring_scrape_username"]
+        if user not in users or not out.get("wcs_monitoring_scrape_password"):
+            raise PlanError("wcs_monitoring_scrape_username", user, "name one of the basic_auth_users (%s) and set "
+                            "wcs_monitoring_scrape_password, so Prometheus can scrape what it protects"
+                            % ", ".join(sorted(users)), why="Prometheus would be refused")
     return out
