@@ -43,6 +43,8 @@ def _image(value, field):
 def _secret(value, field):
     if value in (None, ""):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)  # a numeric password typed in YAML is still a password
     if not isinstance(value, str) or bad_character(value) is not None:
         raise PlanError(field, "(hidden)", "remove control characters and line breaks (give it as one line of text)",
                         why="it holds a control character or a line break")

@@ -244,3 +244,28 @@ def test_listen_addresses_accepted(value):
 @pytest.mark.parametrize("value", ["/", "", "//", "/usr", "/var/lib/", "/opt/../etc", "relative/dir", None])
 def test_monitoring_base_dir_refused_for_teardown(value):
     assert refused(check_plan_inputs, {"wcs_monitoring_base_dir": value}).field == "wcs_monitoring_base_dir"
+
+
+def test_numeric_secrets_are_text():
+    assert check_plan_inputs({"wcs_password": 12345})["wcs_password"] == "12345"
+
+
+@pytest.mark.parametrize("web, user, field", [
+    ({"basic_auth_users": {"u": "plain"}}, "u", "wcs_monitoring_web_config.basic_auth_users.u"),
+    ({"tls_server_config": {"cert_file": "c.pem"}}, "", "wcs_monitoring_web_config.tls_server_config"),
+    ({"tls_server_config": {"cert_file": "rel.pem", "key_file": "/k"}}, "",
+     "wcs_monitoring_web_config.tls_server_config.cert_file"),
+    ({"nonsense": 1}, "", "wcs_monitoring_web_config"),
+    ({"basic_auth_users": {"u": "$2b$10$" + "a" * 53}}, "other", "wcs_monitoring_scrape_username"),
+])
+def test_web_config_checked(web, user, field):
+    err = refused(check_plan_inputs, {"wcs_monitoring_web_config": web, "wcs_monitoring_scrape_username": user,
+                                      "wcs_monitoring_scrape_password": "pw"})
+    assert err.field == field
+
+
+def test_web_config_accepted():
+    web = {"basic_auth_users": {"u": "$2b$10$" + "a" * 53},
+           "tls_server_config": {"cert_file": "/etc/wcs/tls.crt", "key_file": "/etc/wcs/tls.key"}}
+    check_plan_inputs({"wcs_monitoring_web_config": web, "wcs_monitoring_scrape_username": "u",
+                       "wcs_monitoring_scrape_password": "pw"})
