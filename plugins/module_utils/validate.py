@@ -110,7 +110,6 @@ def is_safe_env_key(key):
     return isinstance(key, str) and bool(re.match(r"\A[A-Za-z_][A-Za-z0-9_.-]*\Z", key))
 
 
-
 # Blocks that can never carry a container's address (RFC 6890): a subnet overlapping one is refused. The
 # documentation blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) and private ones stay accepted.
 RESERVED_BLOCKS = (
