@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, engines, host, inspect, recap,
-                     run_playbook, run_playbook_watching, set_streams, stats)
+from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, docker, engines, host, inspect,
+                     recap, run_playbook, run_playbook_watching, set_streams, stats)
 
 DRAIN_WAITS = ("RETRYING: [%s]", "Drain, wait until its streams end - %s-1")  # while that drain waits
 

@@ -252,7 +252,7 @@ def test_replace_never_loses_the_container(module, engine, net, conf_dir):
         stats = module("wcs_stats", dict(container="wcst-mod-r1", docker_host=host))
         assert stats["up"] is True, stats.get("msg")
 
-    res = run(module, host, [c1], image=BROKEN, **dict(top, wait_timeout=3))
+    res = run(module, host, [c1], image=BROKEN, **{**top, "wait_timeout": 3})
     assert res.get("failed") and "did not answer within wait_timeout=3s" in res["msg"], res.get("msg")
     assert "The previous container wcst-mod-r1 was put back and runs again" in res["msg"]
     still_the_old_one()

@@ -13,7 +13,7 @@ CTL = Path(__file__).resolve().parents[3] / "roles/monitoring/files/wcs_monitori
 
 
 def ctl(*args):
-    return subprocess.run(["sh", str(CTL)] + [str(a) for a in args], capture_output=True, text=True, timeout=30)
+    return subprocess.run(["sh", str(CTL)] + [str(a) for a in args], capture_output=True, text=True, timeout=30, check=False)
 
 
 def alive(pid):
