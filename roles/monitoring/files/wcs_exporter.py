@@ -193,8 +193,11 @@ class DockerEngine:
             conn.close()
 
     def managed_names(self):
+        """Running managed containers, without one a replacement has put aside for a moment (``<name>.mediaops-old``:
+        it is stopped, and its name would be a series of its own)."""
         filters = urllib.parse.quote(json.dumps({"label": [constants.MANAGED_FILTER]}))
-        return sorted(c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+        names = (c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+        return sorted(n for n in names if not n.endswith(constants.ASIDE_SUFFIX))
 
     def inspect(self, name):
         # A Docker name only (matched whole), and quoted as one path segment: never '../' into another endpoint.
