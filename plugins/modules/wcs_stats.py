@@ -117,7 +117,7 @@ sections:
   type: dict
   sample: {connection: {connections: 12}, stream: {streams_webrtc_in: 3}}
 streams:
-  description: The REST API's stream list (C(find_all)); empty when O(streams=false), on a 404 or on no streams.
+  description: The REST API's stream list (C(find_all)); empty unless O(streams) or O(terminate), on a 404 or on no streams.
   returned: always
   type: list
   elements: dict
