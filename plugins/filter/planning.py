@@ -14,6 +14,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _c
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets as _cpusets
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
+from ansible_collections.mediaops.wcs.plugins.module_utils import plan_inputs as _inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 
@@ -66,6 +67,11 @@ def cpuset_parse(text):
 
 
 @_guard
+def plan_inputs(values):
+    return _inputs.check_plan_inputs(_plain(values))
+
+
+@_guard
 def address_plan(spec, count=None):
     return _address.plan_addresses(_plain(spec), count)
 
@@ -110,4 +116,5 @@ class FilterModule:
             "fleet_conflicts": fleet_conflicts,
             "heap_plan": heap_plan,
             "container_items": container_items,
+            "plan_inputs": plan_inputs,
         }

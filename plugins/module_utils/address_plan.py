@@ -19,6 +19,7 @@ except ImportError:  # reported by _require_netaddr() when a plan is asked for
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import parse_count
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_subnet_not_reserved
 
 MIN_PREFIX = 16
 MAX_PREFIX = 30
@@ -32,7 +33,7 @@ def _require_netaddr():
 
 
 def _network(value, field):
-    if not isinstance(value, str) or "/" not in value:
+    if not isinstance(value, str) or "/" not in value or len(value) > 43 or bad_character(value) is not None:
         raise PlanError(field, value, "give an IPv4 block in CIDR form, e.g. '203.0.113.0/29'")
     try:
         net = netaddr.IPNetwork(value)
@@ -53,11 +54,14 @@ def _subnet(value, field="subnet"):
         raise PlanError(field, value, "use a prefix between /%d and /%d" % (MIN_PREFIX, MAX_PREFIX),
                         why="/%d leaves %s" % (net.prefixlen, "no room for network, gateway, host and containers"
                                                if net.prefixlen > MAX_PREFIX else "an implausibly large block"))
+    check_subnet_not_reserved(str(net.cidr), field, value)
     return net
 
 
 def _address(value, field):
-    if isinstance(value, str) and "/" in value:
+    if not isinstance(value, str) or len(value) > 43 or bad_character(value) is not None:
+        raise PlanError(field, value, "give one IPv4 address as text, e.g. '203.0.113.4'")
+    if "/" in value:
         value = value.split("/", 1)[0]  # accept '203.0.113.2/29' for a host address
     try:
         addr = netaddr.IPAddress(value)

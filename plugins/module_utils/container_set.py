@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (
+    ASIDE_SUFFIX, CONF_MOUNT, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
-    CONF_MOUNT, MANAGED_LABEL, SECRETS, actual_container, differences, environment_for, labels_for, normalise_image,
+    SECRETS, actual_container, differences, environment_for, is_image_id, labels_for, normalise_image,
     public_view)
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import APIError, NotFound, docker
-from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
-from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import parse_stat_page, stream_count_from_stats
+from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import WCSEndpoint, WCSUnavailable, stream_count
 
-STAT_PATH = "/?action=stat"
-WCS_HTTP_PORT = 8081
 LOG_TAIL = 20
 # Changes the engine applies to a running container without a restart (docker update): its streams go on. The JVM
 # keeps the thread pools it sized from the CPUs it saw at start, so a live cpuset change does not resize them.
@@ -36,7 +35,7 @@ def _name(entry):
 
 def managed_containers(client):
     """{name: list entry} of every managed WCS container on the engine (one list call)."""
-    entries = client.containers(all=True, filters={"label": "%s=true" % MANAGED_LABEL})
+    entries = client.containers(all=True, filters={"label": MANAGED_FILTER})
     return {_name(e): e for e in entries}
 
 
@@ -44,6 +43,7 @@ def local_images(client):
     """{normalised tag: image id} of the engine's images (one list call)."""
     found = {}
     for image in client.images():
+        found[image["Id"]] = image["Id"]  # an image given by its ID (sha256:...)
         for tag in image.get("RepoTags") or []:
             if tag != "<none>:<none>":
                 found[normalise_image(tag)] = image["Id"]
@@ -63,6 +63,11 @@ def ensure_images(client, desired, check_mode):
     have = local_images(client)
     pulled = []
     for image, modes in sorted(wanted.items()):
+        if is_image_id(image):  # an ID is never pulled: it names what is on this engine
+            if image not in have:
+                raise EngineFailure("image: %s is not an image ID on this engine. Fix: give the full ID of a local "
+                                    "image (docker image ls --no-trunc) or a name:tag." % image)
+            continue
         if "always" in modes or ("missing" in modes and image not in have):
             if check_mode:
                 pulled.append(image)
@@ -161,7 +166,6 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
     Fails with the log tail when the container exits (or restarts) meanwhile or time runs out."""
     deadline = time.monotonic() + timeout
     last = "not asked yet"
-    pid = None
     restarts = None
     while True:
         info = client.inspect_container(cid)
@@ -172,13 +176,10 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
             raise EngineFailure("%s exited while waiting for its statistics page (status %s, exit code %s). "
                                 "Last log lines:\n%s"
                                 % (name, state.get("Status"), state.get("ExitCode"), logs_tail(client, cid)))
-        pid = state.get("Pid")
         try:
-            resp = request("GET", STAT_PATH, port, pid=pid, timeout=2)
-            if resp["status"] == 200:
-                return
-            last = "HTTP %s" % resp["status"]
-        except NetnsHTTPError as exc:
+            WCSEndpoint(port=port, pid=state.get("Pid"), timeout=2).stat_text()
+            return
+        except WCSUnavailable as exc:
             last = str(exc)
         if time.monotonic() >= deadline:
             raise EngineFailure("%s: the statistics page on %d did not answer within wait_timeout=%ss (last: %s). "
@@ -198,9 +199,19 @@ def conf_dir_problems(desired):
     return None
 
 
-def plan(client, desired, managed, images, purge):
-    """Decides every action (no change yet). Returns a list of step dicts in the input order, then purges."""
+def plan(client, desired, managed, images, purge, leftovers=None):
+    """Decides every action (no change yet). Returns a list of step dicts in the input order, then purges.
+
+    ``leftovers`` ({base name: entry}, from leftovers_of) are containers an interrupted replacement left aside:
+    removed when their successor exists, else the run stops and says how to put them back."""
     steps = []
+    for base, entry in sorted((leftovers or {}).items()):
+        if base not in managed:
+            raise EngineFailure("containers: %s is a container an interrupted replacement put aside, and %s does not "
+                                "exist. Fix: put it back (docker rename %s %s; docker start %s) or remove it, then "
+                                "run again." % (aside_name(base), base, aside_name(base), base, base))
+        steps.append({"desired": None, "name": aside_name(base), "id": entry["Id"], "inspect": None, "changes": [],
+                      "action": "removed"})
     for d in desired:
         entry = managed.get(d["name"])
         step = {"desired": d, "name": d["name"], "id": entry["Id"] if entry else None, "inspect": None,
@@ -279,12 +290,9 @@ def live_streams(inspect, port=WCS_HTTP_PORT):
     if not state.get("Running") or not state.get("Pid"):
         return None
     try:
-        resp = request("GET", STAT_PATH, port, pid=state["Pid"], timeout=3)
-    except NetnsHTTPError:
+        return stream_count(WCSEndpoint(port=port, pid=state["Pid"], timeout=3).stats()[0])
+    except WCSUnavailable:
         return None
-    if resp["status"] != 200:
-        return None
-    return stream_count_from_stats(parse_stat_page(resp["body"])[0])
 
 
 def others_cpusets(client, managed, listed):
@@ -301,14 +309,75 @@ def others_cpusets(client, managed, listed):
     return found
 
 
-def execute(client, steps):
-    """Applies the plan: removals first (frees names, addresses and CPUs), then creates, then state changes."""
+def aside_name(name):
+    """Where the running container waits while its replacement starts."""
+    return name + ASIDE_SUFFIX
+
+
+def leftovers_of(managed):
+    """Pops the containers an interrupted replacement left aside out of ``managed``: {base name: entry}."""
+    aside = {n[:-len(ASIDE_SUFFIX)]: managed.pop(n) for n in list(managed) if n.endswith(ASIDE_SUFFIX)}
+    return aside
+
+
+def _rename(client, cid, name):
+    try:
+        client.rename(cid, name)
+    except APIError as exc:
+        raise EngineFailure("could not rename container %s to %s: %s" % (cid[:12], name, _explain(exc)))
+
+
+def replace(client, step, wait_timeout):
+    """Recreates one container without ever being left with none: the running one is renamed aside and stopped
+    (its static address is freed), the new one is created, started and (when asked) waited for under the real
+    name, then the old one is removed. On any failure the new one is removed and the old one renamed back and
+    started again; the error says so."""
+    d, name, old = step["desired"], step["name"], step["id"]
+    was_running = ((step["inspect"] or {}).get("State") or {}).get("Running", False)
+    _rename(client, old, aside_name(name))
+    new = None
+    try:
+        if was_running:
+            client.stop(old, timeout=10)
+        new = step["id"] = create(client, d)
+        if d["state"] == "started":
+            start(client, d, new)
+            if d["wait"]:
+                wait_until_up(client, name, new, wait_timeout)
+    except (EngineFailure, APIError) as exc:
+        why = str(exc) if isinstance(exc, EngineFailure) else _explain(exc)
+        raise EngineFailure("%s. %s" % (why.rstrip("."), _put_back(client, name, old, new, was_running)))
+    remove(client, aside_name(name), old)
+
+
+def _put_back(client, name, old, new, was_running):
+    """Undoes a failed replacement; returns the sentence saying how that went."""
+    try:
+        if new is not None:
+            client.remove_container(new, force=True)
+        client.rename(old, name)
+        if was_running:
+            client.start(old)
+    except APIError as exc:
+        return ("Putting the previous container back FAILED (%s): it is %s, stopped. Fix: docker rename %s %s; "
+                "docker start %s" % (_explain(exc), aside_name(name), aside_name(name), name, name))
+    return ("The previous container %s was put back%s; nothing else changed for it."
+            % (name, " and runs again" if was_running else ""))
+
+
+def execute(client, steps, wait_timeout=120):
+    """Applies the plan: removals first (frees names, addresses and CPUs), then creates and replacements in
+    order, then state changes. A replacement never removes the running container before the new one runs (see
+    replace); waits of new, started and restarted containers happen in wait_for()."""
     for step in steps:
-        if step["action"] in ("removed", "recreated"):
+        if step["action"] == "removed":
             remove(client, step["name"], step["id"])
     for step in steps:
         d = step["desired"]
-        if step["action"] in ("created", "recreated"):
+        if step["action"] == "recreated":
+            replace(client, step, wait_timeout)
+            step["waited"] = True
+        elif step["action"] == "created":
             step["id"] = create(client, d)
             if d["state"] == "started":
                 start(client, d, step["id"])
@@ -326,6 +395,14 @@ def execute(client, steps):
                 client.stop(step["id"], timeout=10)
             except APIError as exc:
                 raise EngineFailure("%s: stop failed: %s" % (step["name"], _explain(exc)))
+
+
+def wait_for(client, steps, wait_timeout):
+    """Waits for every started container that asked for it and was not already waited for (replacements)."""
+    for step in steps:
+        d = step["desired"]
+        if d and d["state"] == "started" and d["wait"] and not step.get("waited"):
+            wait_until_up(client, d["name"], step["id"], wait_timeout)
 
 
 def result_of(step, check_mode):

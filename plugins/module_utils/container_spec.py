@@ -15,16 +15,14 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  # noqa: F401 - re-exported
+    CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
+    bad_character, check_abs_path, check_docker_name, check_int, check_text, is_safe_env_key)
 
-MANAGED_LABEL = "mediaops.wcs.managed"
-SPEC_LABEL = "mediaops.wcs.spec"
-CPUSET_LABEL = "mediaops.wcs.cpuset"
-SECRET_LABEL = "mediaops.wcs.secret.%s"
-LABEL_PREFIX = "mediaops.wcs."
-CONF_MOUNT = "/conf"
 SECRETS = {"password": "PASSWORD", "license": "LICENSE"}
 IP_ENV = {"local_ip": "LOCAL_IP", "external_ip": "EXTERNAL_IP"}
 # Top-level options that are defaults for every item of `containers` (an item's own value wins; env and labels
@@ -36,7 +34,9 @@ MERGED = ("env", "labels")
 SPEC_FIELDS = ("image", "cpuset", "cpuset_mems", "network", "ipv4_address", "env", "conf_dir", "memory",
                "restart_policy", "ulimits", "labels")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Image references: no white space or control characters anywhere (what the engine accepts is checked by it).
+_IMAGE = re.compile(r"\A[^\s]+\Z")
+_IMAGE_ID = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
 
 
 def normalise_image(image):
@@ -52,6 +52,11 @@ def normalise_image(image):
     if ":" not in last:
         ref += ":latest"
     return ref
+
+
+def is_image_id(image):
+    """True for a full local image ID (``sha256:`` and 64 hex digits), which the engine resolves without a pull."""
+    return bool(_IMAGE_ID.match(image or ""))
 
 
 def parse_memory(value, field="memory"):
@@ -78,15 +83,15 @@ def _ulimits(value, field):
         where = "%s[%d]" % (field, i)
         if not isinstance(item, dict) or not item.get("name"):
             raise PlanError(where, item, "write {name: nofile, soft: 20000, hard: 20000}")
+        check_docker_name(str(item["name"]), where + ".name", what="ulimit")
         soft, hard = item.get("soft"), item.get("hard")
         if soft is None and hard is None:
             raise PlanError(where, item, "give soft and/or hard")
         soft = hard if soft is None else soft
         hard = soft if hard is None else hard
-        try:
-            soft, hard = int(soft), int(hard)
-        except (TypeError, ValueError):
-            raise PlanError(where, item, "soft and hard are whole numbers")
+        fix = "soft and hard are whole numbers from -1 (unlimited) to 2^62"
+        soft = check_int(soft, where + ".soft", low=-1, high=2 ** 62, fix=fix)
+        hard = check_int(hard, where + ".hard", low=-1, high=2 ** 62, fix=fix)
         if soft > hard:
             raise PlanError(where, item, "keep soft <= hard", why="soft %d is above hard %d" % (soft, hard))
         out[str(item["name"])] = {"name": str(item["name"]), "soft": soft, "hard": hard}
@@ -121,15 +126,16 @@ def desired_container(item, index=0):
     def f(name):
         return "containers[%d].%s" % (index, name)
 
-    name = item.get("name")
-    if not name or not _NAME.match(str(name)):
-        raise PlanError(f("name"), name, "use letters, digits, '_', '.', '-' (a Docker container name)")
+    name = check_docker_name(item.get("name"), f("name"))
     state = item.get("state") or "started"
     if state == "absent":
         return {"name": name, "state": state, "spec": None, "secrets": {}, "pull": "never",
                 "restart": False, "wait": False}
     if not item.get("image"):
         raise PlanError(f("image"), item.get("image"), "set image on the item or at the top level")
+    if not isinstance(item["image"], str) or not _IMAGE.match(item["image"]) or bad_character(item["image"]):
+        raise PlanError(f("image"), item["image"], "give an image reference without spaces or control characters, "
+                        "e.g. flashphoner/webcallserver:latest or sha256:<id>")
     env = {}
     for key, value in (item.get("env") or {}).items():
         if key in SECRETS.values():
@@ -137,7 +143,10 @@ def desired_container(item, index=0):
                             % key.lower())
         if key in IP_ENV.values():
             raise PlanError(f("env.%s" % key), value, "use the %s option" % key.lower())
-        env[str(key)] = "" if value is None else str(value)
+        if not is_safe_env_key(key):
+            raise PlanError(f("env"), key, "name each variable with letters, digits, '_', '.', '-' (starting with a "
+                            "letter or '_'), without '=' or control characters", why="not an environment key")
+        env[key] = "" if value is None else check_text(str(value), f("env.%s" % key))
     for opt, var in IP_ENV.items():
         if item.get(opt):
             try:
@@ -146,6 +155,8 @@ def desired_container(item, index=0):
                 raise PlanError(f(opt), item[opt], "give an IP address")
             env[var] = str(item[opt])
     network = item.get("network") or None
+    if network is not None:
+        network = check_docker_name(network, f("network"), what="network")
     if network in ("bridge", "default"):  # the engine's default network, as inspect reports it
         network = None
     ipv4 = item.get("ipv4_address") or None
@@ -157,16 +168,17 @@ def desired_container(item, index=0):
         except ValueError:
             raise PlanError(f("ipv4_address"), ipv4, "give a plain IPv4 address such as 203.0.113.4")
     conf_dir = item.get("conf_dir") or None
-    if conf_dir and not conf_dir.startswith("/"):
-        raise PlanError(f("conf_dir"), conf_dir, "give an absolute path on the Docker host")
+    if conf_dir:
+        conf_dir = check_abs_path(conf_dir, f("conf_dir"))
     policy = item.get("restart_policy") or "unless-stopped"
     if policy not in RESTART_POLICIES:
         raise PlanError(f("restart_policy"), policy, "use one of %s" % ", ".join(RESTART_POLICIES))
     labels = {}
     for key, value in (item.get("labels") or {}).items():
-        if str(key).startswith(LABEL_PREFIX):
+        key = check_text(str(key), f("labels"), fix="give label keys without control characters", allow_empty=False)
+        if key.startswith(LABEL_PREFIX):
             raise PlanError(f("labels.%s" % key), value, "the %s* labels are the module's own" % LABEL_PREFIX)
-        labels[str(key)] = str(value)
+        labels[key] = check_text(str(value), f("labels.%s" % key))
     spec = {
         "image": normalise_image(item["image"]),
         "cpuset": _cpuset(item.get("cpuset"), f("cpuset")),
@@ -174,13 +186,17 @@ def desired_container(item, index=0):
         "network": network,
         "ipv4_address": ipv4,
         "env": env,
-        "conf_dir": conf_dir.rstrip("/") or "/" if conf_dir else None,
+        "conf_dir": conf_dir,
         "memory": parse_memory(item.get("memory"), f("memory")),
         "restart_policy": policy,
         "ulimits": _ulimits(item.get("ulimits"), f("ulimits")),
         "labels": labels,
     }
     secrets = {k: str(item[k]) for k in SECRETS if item.get(k) not in (None, "")}
+    for k, value in secrets.items():
+        if bad_character(value) is not None:  # the value itself never goes into the message
+            raise PlanError(f(k), "(hidden)", "remove control characters and line breaks from the %s" % k,
+                            why="it holds a control character or a line break")
     return {"name": name, "state": state, "spec": spec, "secrets": secrets, "pull": item.get("pull") or "missing",
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
 
@@ -312,6 +328,9 @@ def differences(desired, inspect, image_id=None):
     changes = [field for field in SPEC_FIELDS if spec[field] != actual[field]]
     if "image" not in changes and image_id and inspect.get("Image") and inspect["Image"] != image_id:
         changes.insert(0, "image")
+    elif "image" in changes and (is_image_id(spec["image"]) or is_image_id(actual["image"])) \
+            and image_id and inspect.get("Image") == image_id:
+        changes.remove("image")  # a name and an ID of the very image the container runs
     labels = (inspect.get("Config") or {}).get("Labels") or {}
     for field in SECRETS:
         want = desired["secrets"].get(field)

@@ -127,8 +127,7 @@ def read_inputs(raw):
     count = validate.check_int(given["wcs_container_count"], "wcs_container_count", low=1, high=MAX_CONTAINERS,
                                fix="give the number of WCS containers as a whole number from 1 to %d"
                                % MAX_CONTAINERS)
-    prefix = _text(given["wcs_name_prefix"], "wcs_name_prefix", allow_empty=False)
-    validate.check_docker_name(prefix, "wcs_name_prefix")
+    prefix = validate.check_docker_name(given["wcs_name_prefix"], "wcs_name_prefix")
     validate.check_docker_name(prefix + str(count), "wcs_name_prefix")
     driver = _text(given["wcs_network_driver"], "wcs_network_driver")
     if driver not in NETWORK_MODES:
@@ -150,12 +149,10 @@ def read_inputs(raw):
         "prefix": prefix,
         "image": _text(given["wcs_image"], "wcs_image", allow_empty=False),
         "docker_host": _text(given["wcs_docker_host"], "wcs_docker_host", allow_empty=False),
-        "network_name": validate.check_docker_name(_text(given["wcs_network_name"], "wcs_network_name"),
-                                                   "wcs_network_name", what="network"),
+        "network_name": validate.check_docker_name(given["wcs_network_name"], "wcs_network_name", what="network"),
         "driver": driver,
         "mode": mode,
-        "parent": validate.check_interface_name(_text(given["wcs_network_parent"], "wcs_network_parent"),
-                                                "wcs_network_parent"),
+        "parent": validate.check_interface_name(given["wcs_network_parent"], "wcs_network_parent"),
         "subnet": subnet or block,
         "subnet_field": "wcs_network_subnet" if subnet else "wcs_network_block",
         "gateway": _text(given["wcs_network_gateway"], "wcs_network_gateway"),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
+    check_docker_name, check_interface_name, check_subnet_not_reserved)
 
 DRIVER_MODES = {
     "ipvlan": ("l2", "l3", "l3s"),
@@ -42,8 +44,10 @@ def desired_network(params):
     if mode not in DRIVER_MODES[driver]:
         raise PlanError("mode", mode, "with driver %s use one of %s" % (driver, ", ".join(DRIVER_MODES[driver])),
                         why="not a %s mode" % driver)
+    check_docker_name(params.get("name"), "name", what="network")
     if not params.get("parent"):
         raise PlanError("parent", params.get("parent"), "name the host interface the network hangs off")
+    check_interface_name(params["parent"], "parent")
     subnet_text = params.get("subnet")
     if not subnet_text:
         raise PlanError("subnet", subnet_text, "give the network's IPv4 subnet in CIDR form, e.g. 198.51.100.0/28")
@@ -53,6 +57,7 @@ def desired_network(params):
         raise PlanError("subnet", subnet_text, "give an IPv4 subnet in CIDR form, e.g. 198.51.100.0/28", why=str(exc))
     if str(subnet) != subnet_text.strip():
         raise PlanError("subnet", subnet_text, "write it as %s" % subnet, why="host bits are set")
+    check_subnet_not_reserved(subnet, "subnet", subnet_text)
     gateway = None
     if params.get("gateway"):
         gw = _address("gateway", params["gateway"])

@@ -26,15 +26,17 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_text
 
 MANAGED_MARK = "# mediaops.wcs managed:"
 SERVER_HEADER = "### SERVER OPTIONS ###"
 JVM_HEADER = "### JVM OPTIONS ###"
 ZGC_OPTIONS = ("-XX:+UnlockExperimentalVMOptions", "-XX:+UseZGC")
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_GC_RE = re.compile(r"^-XX:[+]Use[A-Za-z0-9]*GC$")
-_HEAP_RE = re.compile(r"^[1-9][0-9]*[kKmMgGtT]?$")
+# Whole-string patterns (\A...\Z): Python's $ also matches before a trailing newline.
+_KEY_RE = re.compile(r"\A[A-Za-z0-9_.\-]+\Z")
+_GC_RE = re.compile(r"\A-XX:[+]Use[A-Za-z0-9]*GC\Z")
+_HEAP_RE = re.compile(r"\A[1-9][0-9]{0,15}[kKmMgGtT]?\Z")
 
 
 # ---------------------------------------------------------------------------------------------- flashphoner.properties
@@ -86,10 +88,10 @@ def validate_properties(managed, field="properties"):
         if not _KEY_RE.match(key):
             raise PlanError("%s.%s" % (field, key), key, "use a property name made of letters, digits, '_', '.', '-'",
                             why="not a property name")
-        text = _format_value(value)
-        if "\n" in text or "\r" in text:
-            raise PlanError("%s.%s" % (field, key), value, "put the value on one line", why="it spans lines")
-        out[key] = text
+        # Any control character or Unicode line break (U+2028...) would be read back as a second line next run:
+        # an injected property, and a change (a restart) on every converge.
+        out[key] = check_text(_format_value(value), "%s.%s" % (field, key),
+                              fix="put the value on one line, without control characters or line separators")
     return out
 
 
@@ -195,9 +197,10 @@ def core_options(heap=None, zgc=False, server_options=None, jvm_options=None):
         jvm.extend(ZGC_OPTIONS)
     for field, options in (("server_options", server_options), ("jvm_options", jvm_options)):
         for opt in options or []:
-            if not isinstance(opt, str) or not opt.startswith("-") or any(c.isspace() for c in opt):
-                raise PlanError(field, opt, "give one option per list item, starting with '-', without spaces",
-                                why="not a single option")
+            if not isinstance(opt, str) or not opt.startswith("-") or any(c.isspace() for c in opt) \
+                    or bad_character(opt) is not None:
+                raise PlanError(field, opt, "give one option per list item, starting with '-', without spaces or "
+                                "control characters", why="not a single option")
     jvm.extend(jvm_options or [])
     # A later option for the same setting wins (jvm_options may override the heap lines, a repeated server
     # option replaces the earlier one).

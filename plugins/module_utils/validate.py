@@ -9,6 +9,7 @@ newline, so every pattern here is anchored with ``\\A`` and ``\\Z``.
 """
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 import unicodedata
@@ -107,3 +108,49 @@ def check_int(value, field, low=None, high=None, fix=None):
 def is_safe_env_key(key):
     """An environment variable name Docker and a shell both read as one key (no '=', no control characters)."""
     return isinstance(key, str) and bool(re.match(r"\A[A-Za-z_][A-Za-z0-9_.-]*\Z", key))
+
+
+# Blocks that can never carry a container's address (RFC 6890): a subnet overlapping one is refused. The
+# documentation blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) and private ones stay accepted.
+RESERVED_BLOCKS = (
+    ("0.0.0.0/8", "'this network' (0.0.0.0/8)"),
+    ("127.0.0.0/8", "loopback (127.0.0.0/8)"),
+    ("169.254.0.0/16", "link-local (169.254.0.0/16)"),
+    ("192.0.0.0/24", "IETF protocol assignments (192.0.0.0/24)"),
+    ("224.0.0.0/4", "multicast (224.0.0.0/4)"),
+    ("240.0.0.0/4", "reserved for future use and broadcast (240.0.0.0/4)"),
+)
+
+
+def reserved_block(subnet):
+    """The description of the reserved block an IPv4 network (text or ipaddress object) overlaps, else None."""
+    net = ipaddress.IPv4Network(subnet, strict=False) if isinstance(subnet, str) else subnet
+    for block, what in RESERVED_BLOCKS:
+        if net.overlaps(ipaddress.IPv4Network(block)):
+            return what
+    return None
+
+
+def check_subnet_not_reserved(subnet, field, value=None):
+    """PlanError when ``subnet`` overlaps a reserved block (multicast, loopback, link-local, ...)."""
+    what = reserved_block(subnet)
+    if what:
+        raise PlanError(field, subnet if value is None else value, "use the public (or private, with NAT) block the "
+                        "containers' addresses come from, e.g. '203.0.113.0/29'", why="it overlaps the %s block" % what)
+
+
+def check_listen_address(value, field):
+    """An address a service listens on: an IP literal of this host, never the wildcard (0.0.0.0, ::), a multicast
+    or a reserved address. Loopback (the default) keeps a service off every network; an admin address names the
+    one network it may be reached from."""
+    text = check_text(value, field, fix="give 127.0.0.1 or the host's admin address", allow_empty=False).strip()
+    try:
+        addr = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        raise PlanError(field, value, "give an IP address: 127.0.0.1 (this host only) or the host's admin address")
+    if addr.is_unspecified:
+        raise PlanError(field, value, "name the admin address the service may be reached on (or keep 127.0.0.1)",
+                        why="it listens on every address of the host, the internet-facing ones included")
+    if addr.is_multicast or (addr.version == 4 and reserved_block("%s/32" % addr) and not addr.is_loopback):
+        raise PlanError(field, value, "give 127.0.0.1 or the host's admin address", why="not a unicast host address")
+    return str(addr)

@@ -16,7 +16,13 @@ description:
     address they had).
   - All input is validated before anything changes (gateway and ip_range inside the subnet, the parent interface
     exists on the host when the engine is local, the subnet does not overlap another network of the engine,
-    which Docker's IPAM would refuse).
+    which Docker's IPAM would refuse, no attached container's address is the new gateway or an auxiliary
+    address; names are Docker network names, the parent a Linux interface name, matched whole; multicast,
+    loopback, link-local and other reserved blocks are refused).
+  - A recreate never leaves the containers without their network. When the engine refuses the new definition
+    (e.g. a parent another network already uses) or a container cannot be reconnected, the new network is
+    removed, the previous definition rebuilt exactly as the engine held it, its containers reconnected with their
+    addresses, and the task fails saying so.
   - The host cannot reach its own ipvlan/macvlan containers through the parent; see the collection's design notes.
 version_added: 1.0.0
 author:
@@ -225,6 +231,13 @@ def _reconnect_plan(module, client, desired, current_inspect):
             module.fail_json(msg="subnet: %s does not hold %s, the address of attached container %s. Fix: keep a "
                                  "subnet that contains it, or move the container first."
                                  % (desired["subnet"], addr, info.get("Name")))
+        reserved = dict((desired.get("aux_addresses") or {}), gateway=desired.get("gateway"))
+        taken = sorted(k for k, v in reserved.items() if v and v == addr)
+        if addr and taken:
+            module.fail_json(msg="%s: %s is the address of attached container %s, and Docker reserves it for the "
+                                 "network. Fix: pick another %s, or move the container first."
+                                 % (taken[0] if taken[0] == "gateway" else "aux_addresses." + taken[0], addr,
+                                    info.get("Name"), taken[0]))
         plan.append((cid, info.get("Name") or cid, addr))
     return plan
 
@@ -253,6 +266,58 @@ def _disconnect_all(module, client, name, current_inspect):
             client.disconnect_container_from_network(cid, name, force=True)
         except APIError as exc:
             engine_error(module, exc, "disconnect %s from %s" % (info.get("Name"), name))
+
+
+def _definition(inspect):
+    """(driver, options, ipam) that create the network ``inspect`` shows again, exactly as the engine holds it."""
+    ipam = inspect.get("IPAM") or {}
+    return (inspect.get("Driver"), dict(inspect.get("Options") or {}),
+            {"Driver": ipam.get("Driver") or "default", "Config": list(ipam.get("Config") or []),
+             "Options": dict(ipam.get("Options") or {})})
+
+
+def _build(client, name, definition, plan):
+    """Creates the network and connects the containers of ``plan`` with their addresses (APIError on failure)."""
+    driver, options, ipam = definition
+    client.create_network(name, driver=driver, options=options, ipam=ipam, check_duplicate=True)
+    for cid, _cname, addr in plan:
+        client.connect_container_to_network(cid, name, ipv4_address=addr)
+
+
+def _recreate(module, client, desired, current_inspect, plan):
+    """Removes the network and creates it as wanted, reconnecting its containers with their addresses. The
+    engine is the only judge of some definitions (a parent another network already uses, a reserved address):
+    when it refuses, the new network is removed and the old definition rebuilt with its containers and their
+    addresses, and the task fails saying so."""
+    name = desired["name"]
+    old = _definition(current_inspect)
+    old_plan = [(cid, cname, reconnect_address(client.inspect_container(cid), name)) for cid, cname, _a in plan]
+    _remove(module, client, name, current_inspect)
+    options, ipam = create_options(desired)
+    try:
+        _build(client, name, (desired["driver"], options, ipam), plan)
+        return
+    except APIError as exc:
+        why = _explain(exc)
+    try:
+        leftover = _inspect(client, name)
+        if leftover:
+            for cid in leftover.get("Containers") or {}:
+                client.disconnect_container_from_network(cid, name, force=True)
+            client.remove_network(leftover["Id"])
+        _build(client, name, old, old_plan)
+    except APIError as exc:
+        module.fail_json(msg="network %s: the engine refused the new definition (%s), and rebuilding the previous "
+                             "one FAILED too (%s). Fix: recreate it by hand and reconnect %s."
+                             % (name, why, _explain(exc), ", ".join("%s with %s" % (n, a) for _c, n, a in old_plan)))
+    module.fail_json(msg="network %s: the engine refused the new definition: %s. The previous network was rebuilt "
+                         "and its containers (%s) reconnected with their addresses. Fix: correct the definition "
+                         "(e.g. a parent no other network uses, addresses Docker does not reserve)."
+                         % (name, why, ", ".join("%s %s" % (n, a or "(dynamic)") for _c, n, a in old_plan) or "none"))
+
+
+def _explain(exc):
+    return str(getattr(exc, "explanation", None) or exc)
 
 
 def main():
@@ -312,13 +377,7 @@ def main():
             reconnects = ["reconnected %s %s" % (name, addr or "(dynamic)") for cid, name, addr in plan]
             result.update(changed=True, actions=["recreated"] + reconnects)
             if not module.check_mode:
-                _remove(module, client, p["name"], current_inspect)
-                _create(module, client, desired)
-                for cid, name, addr in plan:
-                    try:
-                        client.connect_container_to_network(cid, p["name"], ipv4_address=addr)
-                    except APIError as exc:
-                        engine_error(module, exc, "reconnect %s to %s with %s" % (name, p["name"], addr))
+                _recreate(module, client, desired, current_inspect, plan)
 
     if module.check_mode or not result["changed"]:
         result["network"] = current_inspect if not result["changed"] else _predicted(desired, current_inspect)

@@ -133,11 +133,10 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_FILTER
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
 from ansible_collections.mediaops.wcs.plugins.module_utils import timer_probe
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
-
-MANAGED_LABEL = "mediaops.wcs.managed=true"
 
 
 def targets_of(module, client):
@@ -145,7 +144,7 @@ def targets_of(module, client):
     refs = module.params["containers"]
     if not refs:
         try:
-            refs = [c["Id"] for c in client.containers(filters={"label": MANAGED_LABEL, "status": "running"})]
+            refs = [c["Id"] for c in client.containers(filters={"label": MANAGED_FILTER, "status": "running"})]
         except docker_client.DockerException as exc:
             docker_client.engine_error(module, exc, "list the managed containers")
     found = []
@@ -218,7 +217,7 @@ def main():
                              % (len(targets), ", ".join(t["name"] for t in targets) or "none", p["duration"]))
     if not targets:
         module.exit_json(changed=False, containers=[], probes={}, summary=[], host_cpus=host_cpus, outside_cpus=outside,
-                         msg="no running container labelled %s on this engine; nothing to probe." % MANAGED_LABEL)
+                         msg="no running container labelled %s on this engine; nothing to probe." % MANAGED_FILTER)
 
     results = timer_probe.run_probes(
         [{"name": t["name"], "pid": t["pid"], "container_id": t["id"], "method": p["method"]} for t in targets],

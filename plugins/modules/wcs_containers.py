@@ -21,6 +21,13 @@ description:
     are applied live with the engine's update call (action V(updated)), no restart, streams kept. The JVM in the
     container sized its thread pools from the CPUs it saw at start; a live cpuset change does not resize them (a
     restart does, see the rollout role).
+  - A recreate never leaves the name without a container. The running one is renamed aside
+    (C(<name>.mediaops-old)) and stopped, which frees its static address; the new one is created and started under
+    the real name, and waited for when O(wait) is set; only then is the old one removed. On any failure (the
+    engine refuses the new one, it does not start, exits or does not answer within O(wait_timeout)) the new one
+    is removed and the old one renamed back and started again, and the error says so. A container left aside by
+    an interrupted run is removed once its successor exists.
+  - O(image) may be a local image ID (V(sha256:...)); it is compared with the ID the container runs.
   - Refuses a cpuset that overlaps another container of the set or another managed WCS container on the engine
     unless O(allow_shared_cpus=true).
   - A no-op run costs one container list (filtered by label), one image list and one inspect per container.
@@ -311,8 +318,8 @@ pulled:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import (
-    EngineFailure, conf_dir_problems, diff_of, ensure_images, execute, live_streams, managed_containers,
-    others_cpusets, plan, result_of, wait_until_up)
+    EngineFailure, conf_dir_problems, diff_of, ensure_images, execute, leftovers_of, live_streams,
+    managed_containers, others_cpusets, plan, result_of, wait_for)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     desired_container, merged_items, validate_set)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
@@ -401,23 +408,21 @@ def main():
     client = get_client(module)
     try:
         managed = managed_containers(client)
+        leftovers = leftovers_of(managed)
         wanted = {d["name"] for d in desired if d["state"] != "absent"}
         listed = {d["name"] for d in desired}
         others = {} if p["purge"] else others_cpusets(client, managed, listed)
         validate_set([d for d in desired if d["name"] in wanted], online_cpus(module, client), others,
                      p["allow_shared_cpus"])
         images, pulled = ensure_images(client, desired, module.check_mode)
-        steps = plan(client, desired, managed, images, p["purge"])
+        steps = plan(client, desired, managed, images, p["purge"], leftovers)
         if p["report_streams"]:
             for step in steps:
                 if step["inspect"]:
                     step["streams"] = live_streams(step["inspect"])
         if not module.check_mode:
-            execute(client, steps)
-            for step in steps:
-                d = step["desired"]
-                if d and d["state"] == "started" and d["wait"]:
-                    wait_until_up(client, d["name"], step["id"], p["wait_timeout"])
+            execute(client, steps, p["wait_timeout"])
+            wait_for(client, steps, p["wait_timeout"])
     except PlanError as err:
         module.fail_json(msg=str(err))
     except EngineFailure as err:

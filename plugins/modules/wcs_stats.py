@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: wcs_stats
-short_description: Read a WCS statistics page and stream list
+short_description: Read a WCS statistics page and stream list, optionally end the streams
 description:
   - Reads the Web Call Server statistics page (C(GET /?action=stat) on port 8081) and returns it parsed, numbers
     as numbers and booleans as booleans, plus optionally the stream list of the REST API
@@ -15,7 +15,8 @@ description:
     With O(url) it is made directly, e.g. through a host-side shim interface or from another host.
   - A page that does not answer is not an error; RV(up) is V(false) and RV(msg) says why. A container that does
     not exist is an error.
-  - Changes nothing; safe in check mode.
+  - Changes nothing unless O(terminate=true), which ends every open stream through the REST API
+    (C(POST /rest-api/stream/terminate) with C({})), e.g. at the end of a drain before an update.
 version_added: 1.0.0
 author:
   - mediaops engineering (@mediaops)
@@ -23,10 +24,10 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
-    description: Only reads; runs the same in check mode.
+    description: Reads as usual; with O(terminate=true) it reports the streams it would end and ends none.
     support: full
   diff_mode:
-    description: Nothing changes, so there is nothing to show.
+    description: Ending streams has no before/after to show; RV(terminated) says how many.
     support: none
 options:
   container:
@@ -53,6 +54,14 @@ options:
       - Also fetch the stream list. A 404 or an empty answer means no streams.
     type: bool
     default: false
+  terminate:
+    description:
+      - End every open stream (C(POST /rest-api/stream/terminate) with C({})) when the stream list or the page's
+        counters show any. Reports changed when it ended streams; a server that does not answer is left alone
+        (RV(up=false)).
+    type: bool
+    default: false
+    version_added: 1.1.0
 notes:
   - The connection options other than O(timeout) only matter with O(container).
 seealso:
@@ -76,6 +85,11 @@ EXAMPLES = r"""
   until: wcs1.stream_count == 0
   retries: 60
   delay: 5
+
+- name: End the streams still open after the drain (changed when there were any)
+  mediaops.wcs.wcs_stats:
+    container: wcs-1
+    terminate: true
 
 - name: Through a shim interface or from the monitoring host
   mediaops.wcs.wcs_stats:
@@ -103,7 +117,7 @@ sections:
   type: dict
   sample: {connection: {connections: 12}, stream: {streams_webrtc_in: 3}}
 streams:
-  description: The REST API's stream list (C(find_all)); empty when O(streams=false), on a 404 or on no streams.
+  description: The REST API's stream list (C(find_all)); empty unless O(streams) or O(terminate), on a 404 or on no streams.
   returned: always
   type: list
   elements: dict
@@ -114,6 +128,11 @@ stream_count:
   returned: always
   type: int
   sample: 5
+terminated:
+  description: Streams that were open when O(terminate=true) ended them (would end them, in check mode); 0 otherwise.
+  returned: always
+  type: int
+  sample: 2
 degraded_streams:
   description: The page's C(degraded_streams) figure (0 when the page has none).
   returned: always
@@ -121,41 +140,35 @@ degraded_streams:
   sample: 0
 """
 
-import json
-from urllib.parse import urlsplit
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
-from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
-from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import (
-    parse_stat_page, stream_count_from_stats)
-
-STAT_PATH = "/?action=stat"
-FIND_ALL_PATH = "/rest-api/stream/find_all"
+from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import (
+    WCSEndpoint, WCSUnavailable, degraded_streams, endpoint_from_url, stream_count)
 
 
 def argument_spec():
     spec = docker_argument_spec(
         container=dict(type="str"),
         url=dict(type="str"),
-        port=dict(type="int", default=8081),
+        port=dict(type="int", default=constants.WCS_HTTP_PORT),
         streams=dict(type="bool", default=False),
+        terminate=dict(type="bool", default=False),
     )
     spec["timeout"] = dict(type="int", default=5)
     return spec
 
 
-def _target(module):
-    """(host, port, pid or None) to ask; pid None means direct."""
+def _endpoint(module):
+    """The WCSEndpoint to ask, or (None, why) when the container is not running."""
     p = module.params
     if p["url"]:
-        parts = urlsplit(p["url"] if "://" in p["url"] else "http://" + p["url"])
-        if parts.scheme != "http" or not parts.hostname:
-            module.fail_json(msg="url: %r is not an http:// URL with a host. Fix: e.g. http://203.0.113.4:8081"
-                                 % p["url"])
-        return parts.hostname, parts.port or 80, None
+        try:
+            return endpoint_from_url(p["url"], timeout=p["timeout"]), None
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
     if not engine_is_local(p):
         module.fail_json(msg="container: asking from inside a container's namespace needs the engine on this host "
                              "(docker_host=%s is remote). Fix: run the task on the Docker host, or use url."
@@ -172,26 +185,8 @@ def _target(module):
         client.close()
     state = info.get("State") or {}
     if not state.get("Running") or not state.get("Pid"):
-        return None, None, "container %s is not running (status %s)" % (p["container"], state.get("Status"))
-    return "127.0.0.1", p["port"], state["Pid"]
-
-
-def fetch_streams(host, port, pid, timeout):
-    """The stream list: POST find_all with {}, else GET; 404 or an empty answer -> []."""
-    for method, body in (("POST", {}), ("GET", None)):
-        resp = request(method, FIND_ALL_PATH, port, host=host, pid=pid, body=body, timeout=timeout)
-        if resp["status"] == 404:
-            return []
-        if resp["status"] == 405 and method == "POST":
-            continue
-        if resp["status"] != 200:
-            raise NetnsHTTPError("%s %s answered HTTP %s" % (method, FIND_ALL_PATH, resp["status"]))
-        text = resp["body"].strip()
-        if not text:
-            return []
-        data = json.loads(text)
-        return data if isinstance(data, list) else []
-    return []
+        return None, "container %s is not running (status %s)" % (p["container"], state.get("Status"))
+    return WCSEndpoint(port=p["port"], pid=state["Pid"], timeout=p["timeout"]), None
 
 
 def main():
@@ -201,27 +196,39 @@ def main():
         mutually_exclusive=[("container", "url")],
         supports_check_mode=True,
     )
-    result = dict(changed=False, up=False, stats={}, sections={}, streams=[], stream_count=0, degraded_streams=0)
-    host, port, pid = _target(module)
-    if host is None:
-        module.exit_json(msg=pid, **result)
-    timeout = module.params["timeout"]
+    p = module.params
+    result = dict(changed=False, up=False, stats={}, sections={}, streams=[], stream_count=0, degraded_streams=0,
+                  terminated=0)
+    endpoint, why = _endpoint(module)
+    if endpoint is None:
+        module.exit_json(msg=why, **result)
     try:
-        resp = request("GET", STAT_PATH, port, host=host, pid=pid, timeout=timeout)
-    except NetnsHTTPError as exc:
+        stats, sections = endpoint.stats()
+    except WCSUnavailable as exc:
         module.exit_json(msg="statistics page did not answer: %s" % exc, **result)
-    if resp["status"] != 200:
-        module.exit_json(msg="statistics page answered HTTP %s %s" % (resp["status"], resp["reason"]), **result)
-    stats, sections = parse_stat_page(resp["body"])
-    result.update(up=True, stats=stats, sections=sections, stream_count=stream_count_from_stats(stats))
-    degraded = stats.get("degraded_streams", 0)
-    result["degraded_streams"] = degraded if isinstance(degraded, int) and not isinstance(degraded, bool) else 0
-    if module.params["streams"]:
+    result.update(up=True, stats=stats, sections=sections, stream_count=stream_count(stats),
+                  degraded_streams=degraded_streams(stats))
+    if p["streams"] or p["terminate"]:
         try:
-            streams = fetch_streams(host, port, pid, timeout)
-        except (NetnsHTTPError, ValueError) as exc:
-            module.fail_json(msg="stream list (%s) failed: %s" % (FIND_ALL_PATH, exc), **result)
-        result.update(streams=streams, stream_count=len(streams))
+            streams = endpoint.streams()
+        except WCSUnavailable as exc:
+            module.fail_json(msg="stream list (%s) failed: %s" % (constants.STREAM_FIND_ALL_PATH, exc), **result)
+        result["streams"] = streams
+        if p["streams"]:
+            result["stream_count"] = len(streams)
+    if p["terminate"]:
+        # The REST list is the source; the page's counters too, so a server without find_all is still emptied.
+        open_streams = max(len(result["streams"]), stream_count(stats))
+        if open_streams:
+            result.update(changed=True, terminated=open_streams)
+            if module.check_mode:
+                result["msg"] = "check mode: would end %d stream(s)" % open_streams
+            else:
+                try:
+                    endpoint.terminate_streams()
+                except WCSUnavailable as exc:
+                    module.fail_json(msg="ending the streams (%s) failed: %s"
+                                         % (constants.STREAM_TERMINATE_PATH, exc), **result)
     module.exit_json(**result)
 
 

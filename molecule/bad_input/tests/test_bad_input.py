@@ -37,6 +37,20 @@ CASES = {
     "image not on the engine": (
         {"wcs_image": "mediaops/not-loaded:1"}, "bad-a",
         ["mediaops/not-loaded:1 is not on the engine and pull=never", "Fix: load the image"]),
+    # Typed input (issue 11): refused whole, in Python, before anything is planned or removed.
+    "a name with a newline": (
+        {"wcs_name_prefix": "wcs-bad-a-\n"}, "bad-a",
+        ["wcs_name_prefix: 'wcs-bad-a-", "Fix: use letters, digits, '_', '.' and '-'", "a Docker container name"]),
+    "a property value with U+2028": (
+        {"wcs_extra_properties": {"rtp_bundle": "true\u2028injected=1"}}, "bad-a",
+        ["wcs_extra_properties.rtp_bundle:", "U+2028 (LINE SEPARATOR)",
+         "Fix: put the value on one line, without control characters or line separators"]),
+    "conf root /": (
+        {"wcs_conf_root": "/"}, "bad-a",
+        ["wcs_conf_root: '/' is wrong: / is a system directory", "Fix: give a directory of its own"]),
+    "a multicast block": (
+        {"wcs_network_block": "224.0.1.0/28"}, "bad-a",
+        ["'224.0.1.0/28' is wrong: it overlaps the multicast (224.0.0.0/4) block", "Fix: use the public"]),
 }
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, engines, host, inspect, recap,
-                     run_playbook, run_playbook_watching, set_streams, stats)
+from helpers import (BROKEN_IMAGE, HOSTS, NEXT_IMAGE, TEST_IMAGE, container_name, docker, engines, host, inspect,
+                     recap, run_playbook, run_playbook_watching, set_streams, stats)
 
 DRAIN_WAITS = ("RETRYING: [%s]", "Drain, wait until its streams end - %s-1")  # while that drain waits
 
@@ -56,7 +56,8 @@ def test_b_gate_fails_on_one_host_which_rolls_back_others_updated(tmp_path):
     assert r["wcs-mh-2"]["failed"] == 1 and r["wcs-mh-2"]["rescued"] >= 1, r
     for name in ("wcs-mh-1", "wcs-mh-3"):
         assert r[name]["failed"] == 0 and r[name]["changed"] >= 1, r
-    assert "rolled back (wcs-mh-2-1 -> %s), answering again" % TEST_IMAGE in " ".join(out.split())
+    test_id = inspect(host("wcs-mh-2"), container_name("wcs-mh-2"))["Image"]  # rolled back by ID, to what ran
+    assert "rolled back (wcs-mh-2-1 -> %s (%s)), answering again" % (TEST_IMAGE, test_id) in " ".join(out.split())
     assert fired, "the drain of wcs-mh-1 did not wait for its streams"
     assert "changed: [wcs-mh-3]" in out.split("Drain, end the remaining streams")[1].split("TASK")[0]
     assert_runs("wcs-mh-1", NEXT_IMAGE)
@@ -100,6 +101,36 @@ def test_c_engine_stopped_mid_run_stops_at_max_fail_then_rerun_changes_only_ther
     assert {n: r[n]["changed"] > 0 for n in HOSTS} == {"wcs-mh-1": False, "wcs-mh-2": True, "wcs-mh-3": False}, r
     for name in HOSTS:
         assert_runs(name, NEXT_IMAGE)
+
+
+def test_d_tag_moved_to_a_broken_build_rolls_back_to_the_build_that_ran():
+    """A tag (think :latest) re-pointed to a broken build: the rollout fails its gate and rolls back by image ID to
+    the build that ran, not to the tag (which now names the broken build)."""
+    h, cname = host("wcs-mh-1"), container_name("wcs-mh-1")
+    moving = "mediaops/wcs-emulator:moving"
+    assert docker(h, "tag", NEXT_IMAGE, moving).rc == 0
+    args = ("--limit", "wcs-mh-1", "-e", "wcs_drain_timeout=0", "-e", "wcs_health_timeout=8")
+    try:
+        rc, out = run_playbook("rolling_update", "-e", "wcs_rollout_image=%s" % moving, *args)
+        assert rc == 0, out[-3000:]
+        ran = inspect(h, cname)
+        assert ran["Config"]["Image"] == moving and stats(h, cname)["stats"]["emulator_version"] == "1.1.0"
+
+        assert docker(h, "tag", BROKEN_IMAGE, moving).rc == 0  # the tag moves to a broken build
+        rc, out = run_playbook("rolling_update", "-e", "wcs_rollout_image=%s" % moving, *args)
+        assert rc == 2, out[-3000:]
+        flat = " ".join(out.split())
+        assert "rolled back (%s -> %s (%s)), answering again" % (cname, moving, ran["Image"]) in flat, out[-3000:]
+        now = inspect(h, cname)
+        assert now["State"]["Running"] and now["Image"] == ran["Image"]
+        s = stats(h, cname)
+        assert s["up"] and s["stats"]["emulator_version"] == "1.1.0", s
+        assert docker(h, "images", "-q", "mediaops-wcs/rollback").stdout.strip() == "", "a rollback tag was left"
+    finally:
+        rc, out = run_playbook("rolling_update", "-e", "wcs_rollout_image=%s" % NEXT_IMAGE, *args)
+        docker(h, "rmi", moving)
+    assert rc == 0, out[-3000:]
+    assert_runs("wcs-mh-1", NEXT_IMAGE)
 
 
 @pytest.mark.parametrize("name", HOSTS)

@@ -18,8 +18,10 @@ default ``--reach netns`` asks from inside the container's network namespace (``
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
-The statistics-page parser and the namespace HTTP helper are the collection's own module_utils files: the role
-copies them next to this file; from a checkout they are imported from ``ansible_collections.mediaops.wcs``.
+The statistics-page client (``wcs_client``: the page, through ``netns_http`` and ``stat_page``) and the shared
+names (``constants``) are the collection's own module_utils files, imported as
+``ansible_collections.mediaops.wcs.plugins.module_utils``: the role copies them into that package tree next to this
+file (the program's directory comes first on ``sys.path``); from a checkout they come from ``.collections/``.
 """
 from __future__ import annotations
 
@@ -40,16 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-try:  # deployed: the role copies the module_utils files it needs next to this program
-    import cpusets  # type: ignore[import-not-found]
-    import netns_http  # type: ignore[import-not-found]
-    import stat_page  # type: ignore[import-not-found]
-except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
-    from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets, netns_http, stat_page  # type: ignore
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants, cpusets, stat_page, validate, wcs_client
 
 LOG = logging.getLogger("wcs_exporter")
-MANAGED_LABEL = "mediaops.wcs.managed=true"
-STAT_PATH = "/?action=stat"
 LABELS = ("host", "container", "cpuset")
 
 
@@ -152,7 +147,7 @@ def cpu_groups(cpusets, reserved):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Discovery: the targets file (from wcs_plan) and the Docker engine (label mediaops.wcs.managed=true)
+# Discovery: the targets file (from wcs_plan) and the Docker engine (label constants.MANAGED_FILTER)
 # --------------------------------------------------------------------------------------------------------------
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout):
@@ -190,11 +185,23 @@ class DockerEngine:
             conn.close()
 
     def managed_names(self):
-        filters = urllib.parse.quote(json.dumps({"label": [MANAGED_LABEL]}))
-        return sorted(c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+        """Running managed containers, without one a replacement has put aside for a moment (``<name>.mediaops-old``:
+        it is stopped, and its name would be a series of its own)."""
+        filters = urllib.parse.quote(json.dumps({"label": [constants.MANAGED_FILTER]}))
+        names = (c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+        return sorted(n for n in names if not n.endswith(constants.ASIDE_SUFFIX))
 
     def inspect(self, name):
-        return self._get("/containers/%s/json" % urllib.parse.quote(name))
+        # A Docker name only (matched whole), and quoted as one path segment: never '../' into another endpoint.
+        if not isinstance(name, str) or not validate.DOCKER_NAME.match(name):
+            raise ValueError("not a container name: %r" % (name,))
+        return self._get("/containers/%s/json" % urllib.parse.quote(name, safe=""))
+
+
+def is_managed(info):
+    """True when an inspected container carries the collection's managed label (it is a WCS container we run)."""
+    labels = ((info or {}).get("Config") or {}).get("Labels") or {}
+    return labels.get(constants.MANAGED_LABEL) == "true"
 
 
 def load_targets(path):
@@ -222,15 +229,12 @@ def container_address(info):
 def fetch_page(port, timeout, pid=None, address="127.0.0.1"):
     """Statistics page text. With ``pid``: asked from inside that process's network namespace (its loopback);
     without: from here to ``address``."""
-    answer = netns_http.request("GET", STAT_PATH, port, host=address, pid=pid, timeout=timeout)
-    if answer["status"] != 200:
-        raise OSError("statistics page answered HTTP %s" % answer["status"])
-    return answer["body"]
+    return wcs_client.WCSEndpoint(port=port, host=address, pid=pid, timeout=timeout).stat_text()
 
 
 class Exporter:
-    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns", port=8081,
-                 timeout=3.0, reserved_cpus=None):
+    def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns",
+                 port=constants.WCS_HTTP_PORT, timeout=3.0, reserved_cpus=None):
         self.host = host
         self.targets_file = targets_file
         self.engine = engine
@@ -265,6 +269,10 @@ class Exporter:
             planned.setdefault(name, {"name": name, "cpuset": None, "address": None, "port": port})
         return reserved, [planned[n] for n in sorted(planned)]
 
+    def known(self, name):
+        """True when ``name`` is one of this host's targets (planned, or running with the managed label)."""
+        return any(t["name"] == name for t in self.targets()[1])
+
     def inspect(self, target):
         if self.engine is None:
             return None
@@ -283,6 +291,10 @@ class Exporter:
             cpuset = ((info or {}).get("HostConfig") or {}).get("CpusetCpus") or ""
         labels = {"host": self.host, "container": target["name"], "cpuset": cpuset}
         try:
+            if info is not None and not is_managed(info):
+                # Never enter (or connect to) a container that is not ours, whatever the targets file or the
+                # query string names.
+                raise OSError("not a managed WCS container (no %s label)" % constants.MANAGED_FILTER)
             if self.reach == "netns":
                 state = (info or {}).get("State") or {}
                 if not state.get("Running") or not state.get("Pid"):
@@ -298,7 +310,7 @@ class Exporter:
             if not samples:
                 raise OSError("the answer has none of the known statistics keys")
             return labels, 1, samples, time.monotonic() - start, None
-        except (OSError, ValueError, netns_http.NetnsHTTPError) as exc:
+        except (OSError, ValueError, wcs_client.WCSUnavailable) as exc:
             LOG.info("%s: %s", target["name"], exc)
             return labels, 0, [], time.monotonic() - start, str(exc)
 
@@ -313,9 +325,8 @@ class ContainerCollector:
 
     def collect(self):
         _reserved, targets = self.exporter.targets()
-        if self.only is not None:
-            targets = [t for t in targets if t["name"] == self.only] or [
-                {"name": self.only, "cpuset": None, "address": None, "port": self.exporter.port}]
+        if self.only is not None:  # known() vetted the name: planned, or a managed container of the engine
+            targets = [t for t in targets if t["name"] == self.only]
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(targets)))) as pool:
             results = list(pool.map(self.exporter.scrape, targets))
         up = GaugeMetricFamily("wcs_up", "1 when the container's statistics page answered, else 0.", labels=LABELS)
@@ -381,6 +392,8 @@ def make_handler(exporter, self_registry):
                 registry = self_registry
             elif url.path == "/probe":
                 names = query.get("container")
+                if names and not exporter.known(names[0]):
+                    return self._send(404, b"no managed WCS container of that name on this host\n", "text/plain")
                 registry = CollectorRegistry(auto_describe=False)
                 start = time.monotonic()
                 registry.register(ContainerCollector(exporter, only=names[0] if names else None))
@@ -419,7 +432,7 @@ def parse_args(argv=None):
     parser.add_argument("--reach", choices=("netns", "address"), default="netns",
                         help="netns: ask from inside the container's network namespace (root); "
                              "address: connect to the container's IP (shim interface or bridge)")
-    parser.add_argument("--port", type=int, default=8081, help="the containers' statistics page port")
+    parser.add_argument("--port", type=int, default=constants.WCS_HTTP_PORT, help="the containers' statistics page port")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per container")
     parser.add_argument("--reserved-cpus", default="", help="the host's reserved CPUs (else from the targets file)")
     parser.add_argument("--pidfile", help="write the process id here (removed on exit)")

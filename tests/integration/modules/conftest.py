@@ -10,9 +10,10 @@ from pathlib import Path
 
 import docker
 import pytest
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_LABEL
 
 PREFIX = "wcst-mod-"
-MANAGED = "mediaops.wcs.managed"
+MANAGED = MANAGED_LABEL
 
 
 @pytest.fixture

@@ -195,6 +195,13 @@ def test_wcs_stats_from_the_netns_reports_control_file_streams(module, engine, n
     assert res["up"] and res["stats"]["streams_webrtc_in"] == 3 and res["degraded_streams"] == 1
     assert res["stream_count"] == 5 and len(res["streams"]) == 5
     assert isinstance(res["sections"]["stream"]["streams_webrtc_out"], int)
+    # terminate: check mode says what it would end and ends nothing; then it ends them (POST terminate {}), once
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, terminate=True), check=True)
+    assert res["changed"] is True and res["terminated"] == 5 and "would end 5" in res["msg"]
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, terminate=True))
+    assert res["changed"] is True and res["terminated"] == 5, res.get("msg")
+    res = module("wcs_stats", dict(container="wcst-mod-s1", docker_host=host, streams=True, terminate=True))
+    assert res["changed"] is False and res["terminated"] == 0 and res["stream_count"] == 0 and res["streams"] == []
     res = module("wcs_stats", dict(url="http://127.0.0.1:9", timeout=2))
     assert res["up"] is False and "did not answer" in res["msg"]
     res = module("wcs_stats", dict(container="wcst-mod-nothere", docker_host=host))
@@ -222,3 +229,145 @@ def test_bad_input_and_unreachable_engine(module, engine):
         in res["msg"]
     res = run(module, host, [dict(name="wcst-mod-b1", image="wcst-mod/none:here", pull="never")])
     assert res.get("failed") and "pull=never" in res["msg"]
+
+
+def test_replace_never_loses_the_container(module, engine, net, conf_dir):
+    """A recreate whose new container fails (does not answer, refused by the engine) leaves the old one running
+    under its name and answering; a name with a trailing newline is refused before anything (purge) is removed;
+    a recreate that works removes the old one; an image given by ID is compared by ID."""
+    host, client = engine
+    network = net()
+    top = dict(network=network, conf_dir=conf_dir(), wait=True, wait_timeout=30)
+    c1 = dict(name="wcst-mod-r1", ipv4_address="198.51.100.72", cpuset="0")
+    by_name(run(module, host, [c1], image=TEST, **top))
+    old = client.containers.get("wcst-mod-r1")
+
+    def still_the_old_one():
+        names = sorted(c.name for c in client.containers.list(all=True))
+        assert names == ["wcst-mod-r1"], names
+        now = client.containers.get("wcst-mod-r1")
+        assert now.id == old.id and now.status == "running"
+        ep = now.attrs["NetworkSettings"]["Networks"][network]
+        assert ep["IPAddress"] == "198.51.100.72"
+        stats = module("wcs_stats", dict(container="wcst-mod-r1", docker_host=host))
+        assert stats["up"] is True, stats.get("msg")
+
+    res = run(module, host, [c1], image=BROKEN, **{**top, "wait_timeout": 3})
+    assert res.get("failed") and "did not answer within wait_timeout=3s" in res["msg"], res.get("msg")
+    assert "The previous container wcst-mod-r1 was put back and runs again" in res["msg"]
+    still_the_old_one()
+
+    res = run(module, host, [dict(c1, ipv4_address="198.51.100.90")], image=TEST, **top)  # outside the subnet
+    assert res.get("failed") and "was put back and runs again" in res["msg"], res.get("msg")
+    still_the_old_one()
+
+    res = run(module, host, [dict(c1, name="wcst-mod-r1\n")], image=TEST, purge=True, **top)
+    assert res.get("failed") and "containers[0].name" in res["msg"] and "Docker container name" in res["msg"]
+    still_the_old_one()
+
+    test_id = client.images.get(TEST).id
+    res = run(module, host, [c1], image=test_id, **top)  # the same image by ID: nothing to do
+    assert res["changed"] is False, res["containers"]
+
+    next_id = client.images.get(NEXT).id
+    got = by_name(run(module, host, [c1], image=next_id, **top))
+    assert got["wcst-mod-r1"]["action"] == "recreated" and got["wcst-mod-r1"]["changes"] == ["image"]
+    names = sorted(c.name for c in client.containers.list(all=True))
+    assert names == ["wcst-mod-r1"] and client.containers.get("wcst-mod-r1").image.id == next_id
+    assert run(module, host, [c1], image=next_id, **top)["changed"] is False
+    res = run(module, host, [c1], image="sha256:" + "0" * 64, **top)
+    assert res.get("failed") and "not an image ID on this engine" in res["msg"]
+
+
+def test_a_container_left_aside_is_removed_once_its_successor_exists(module, engine, net, conf_dir):
+    host, client = engine
+    network = net()
+    top = dict(image=TEST, network=network, conf_dir=conf_dir())
+    by_name(run(module, host, [dict(name="wcst-mod-l1", cpuset="0")], **top))
+    client.containers.get("wcst-mod-l1").rename("wcst-mod-l1.mediaops-old")
+    res = run(module, host, [dict(name="wcst-mod-l1", cpuset="0")], **top)
+    assert res.get("failed") and "docker rename wcst-mod-l1.mediaops-old wcst-mod-l1" in res["msg"], res.get("msg")
+    client.containers.get("wcst-mod-l1.mediaops-old").rename("wcst-mod-l1")
+    client.containers.get("wcst-mod-l1").start()
+    # an interrupted replacement that had finished (old aside, new in place): the leftover goes, even without purge
+    by_name(run(module, host, [dict(name="wcst-mod-l2", cpuset="1")], **top))
+    client.containers.get("wcst-mod-l2").rename("wcst-mod-l1.mediaops-old")
+    got = by_name(run(module, host, [dict(name="wcst-mod-l1", cpuset="0")], **top))
+    assert got["wcst-mod-l1.mediaops-old"]["action"] == "removed"
+    assert sorted(c.name for c in client.containers.list(all=True)) == ["wcst-mod-l1"]
+
+
+def test_network_recreate_the_engine_refuses_rebuilds_the_old_one(module, engine, net, veth_parent, conf_dir):
+    """ipvlan_network force-recreate onto a parent another macvlan network already uses: the engine refuses the
+    new definition after the old network is gone; the old one is rebuilt and the container reconnected with its
+    static address, still answering. An attached address that would become the gateway is refused up front."""
+    host, client = engine
+    network = net()
+    run(module, host, [dict(name="wcst-mod-n1", ipv4_address="198.51.100.73")], image=TEST, network=network,
+        conf_dir=conf_dir(), wait=True, wait_timeout=30)
+    before = client.networks.get(network).attrs
+    other = veth_parent("wcstm4")
+    res = module("ipvlan_network", dict(name="wcst-mod-n-other", driver="macvlan", parent=other,
+                                        subnet="198.51.100.80/28", docker_host=host))
+    assert not res.get("failed"), res.get("msg")
+    args = dict(name=network, driver="macvlan", parent=before["Options"]["parent"], subnet=SUBNET, gateway=GW,
+                docker_host=host, force=True)
+
+    res = module("ipvlan_network", dict(args, gateway="198.51.100.73"))
+    assert res.get("failed") and "gateway: 198.51.100.73 is the address of attached container" in res["msg"]
+    assert client.networks.get(network).id == before["Id"]
+
+    res = module("ipvlan_network", dict(args, parent=other))
+    assert res.get("failed"), res
+    assert "the engine refused the new definition" in res["msg"] and "previous network was rebuilt" in res["msg"]
+    assert "wcst-mod-n1 198.51.100.73" in res["msg"], res["msg"]
+    after = client.networks.get(network).attrs
+    assert after["Options"]["parent"] == before["Options"]["parent"] and after["IPAM"]["Config"] == \
+        before["IPAM"]["Config"]
+    c = client.containers.get("wcst-mod-n1")
+    assert c.attrs["NetworkSettings"]["Networks"][network]["IPAMConfig"]["IPv4Address"] == "198.51.100.73"
+    assert module("wcs_stats", dict(container="wcst-mod-n1", docker_host=host))["up"] is True
+    # and the containers module sees nothing to do
+    res = run(module, host, [dict(name="wcst-mod-n1", ipv4_address="198.51.100.73")], image=TEST, network=network,
+              conf_dir=c.attrs["Mounts"][0]["Source"])
+    assert res["changed"] is False, res["containers"]
+
+
+def test_rollback_by_image_id_survives_a_moved_tag_and_a_prune(module, engine, net, conf_dir):
+    """wcs_image_pin records the ID a container runs and keeps that image (tag mediaops-wcs/rollback:<name>); the
+    tag it was deployed from may move away and `docker image prune` run, and wcs_containers still rolls back to
+    the ID. Without the pin the same image is pruned (the control)."""
+    host, client = engine
+    network = net()
+    plain = client.containers.create(NEXT)
+    built = plain.commit("wcst-mod/built", "1")  # a build of its own: only the tag wcst-mod/built:1 names it
+    plain.remove()
+    top = dict(network=network, conf_dir=conf_dir(), wait=True, wait_timeout=30)
+    c1 = dict(name="wcst-mod-p1", ipv4_address="198.51.100.74")
+    by_name(run(module, host, [c1], image="wcst-mod/built:1", **top))
+
+    pin = dict(containers=["wcst-mod-p1", "wcst-mod-not-created"], docker_host=host)
+    res = module("wcs_image_pin", pin, check=True, diff=True)
+    assert res["changed"] and res["images"] == {"wcst-mod-p1": built.id}
+    assert not client.images.list(name="mediaops-wcs/rollback")
+    res = module("wcs_image_pin", pin)
+    assert res["changed"] and res["tags"] == ["mediaops-wcs/rollback:wcst-mod-p1"]
+    assert module("wcs_image_pin", pin)["changed"] is False
+
+    client.images.remove("wcst-mod/built:1")  # the tag moves away (here: goes)
+    by_name(run(module, host, [c1], image=NEXT, **top))  # updated; the old container is removed
+    client.images.prune(filters={"dangling": True})
+    assert client.images.get(built.id).tags == ["mediaops-wcs/rollback:wcst-mod-p1"]
+
+    got = by_name(run(module, host, [c1], image=built.id, **top))  # the rollback, by ID
+    assert got["wcst-mod-p1"]["action"] == "recreated"
+    assert client.containers.get("wcst-mod-p1").image.id == built.id
+    assert module("wcs_stats", dict(container="wcst-mod-p1", docker_host=host))["up"] is True
+
+    by_name(run(module, host, [c1], image=NEXT, **top))
+    res = module("wcs_image_pin", dict(pin, state="absent"))
+    assert res["changed"] and res["tags"] == ["mediaops-wcs/rollback:wcst-mod-p1"]
+    assert module("wcs_image_pin", dict(pin, state="absent"))["changed"] is False
+    client.images.prune(filters={"dangling": True})
+    with pytest.raises(Exception, match="No such image"):
+        client.images.get(built.id)

@@ -10,10 +10,14 @@ second run of the role changes nothing; the role's teardown stops every process;
 the container and network."""
 from __future__ import annotations
 
+import base64
 import json
+import ssl
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import matplotlib.image
@@ -40,6 +44,39 @@ def stamp(what):
     if not _STAMP_START:
         _STAMP_START.append(time.monotonic())
     print("[%6.1fs] %s" % (time.monotonic() - _STAMP_START[0], what), flush=True)
+
+
+def web_config(tmp):
+    """Extra vars for basic auth + TLS: a self-signed certificate for 127.0.0.1 and a bcrypt hash (glibc's crypt)."""
+    import crypt  # noqa: PLC0415 - deprecated module, only here, only for the test's hash
+    cert, key = tmp / "tls.crt", tmp / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    digest = crypt.crypt("s3cret-scrape", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024))
+    return {"wcs_monitoring_web_config": {"tls_server_config": {"cert_file": str(cert), "key_file": str(key)},
+                                          "basic_auth_users": {"scraper": digest}},
+            "wcs_monitoring_scrape_username": "scraper", "wcs_monitoring_scrape_password": "s3cret-scrape",
+            "wcs_monitoring_grafana_secret_group": "root"}
+
+
+def _https(url, auth):
+    request = urllib.request.Request(url)
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"scraper:s3cret-scrape").decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=ssl._create_unverified_context()) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, ""
+
+
+def https_status(url, auth=False):
+    return _https(url, auth)[0]
+
+
+def https_body(url):
+    return _https(url, True)[1]
 
 
 def recap_changed(stdout):
@@ -176,10 +213,36 @@ def test_site_with_monitoring(site, playbook, docker_client):
     assert prom.query('up{job="wcs", container="%s"} == 1' % NAME), "the exporter itself must keep answering"
     stamp("stopped container is wcs_up 0")
 
+    # basic auth and TLS (Prometheus' web.config.file) on the node exporter and Prometheus
+    secure = web_config(site["tmp"])
+    third = playbook(ROLE_ONLY, inventory=site["inventory"], extra_vars=dict(site["extra"], wcs_plan=plan, **secure))
+    assert third.returncode == 0, third.stdout[-3000:]  # its readiness checks passed with TLS and the password
+    assert "s3cret-scrape" not in third.stdout + third.stderr
+    node = "https://127.0.0.1:%d/metrics" % site["ports"]["node"]
+    assert https_status(node) == 401 and https_status(node, auth=True) == 200
+    targets_url = "https://127.0.0.1:%d/api/v1/targets" % site["ports"]["prom"]
+    assert https_status(targets_url) == 401
+
+    def node_up_with_auth():
+        active = json.loads(https_body(targets_url))["data"]["activeTargets"]
+        return [t for t in active if t["labels"]["job"] in ("node", "prometheus") and t["health"] == "up"]
+
+    deadline = time.monotonic() + 30
+    while len(node_up_with_auth()) < 2 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert len(node_up_with_auth()) == 2, https_body(targets_url)[:2000]
+    prom_config = (site["tmp"] / "prometheus/prometheus.yml").read_text()
+    assert "s3cret-scrape" not in prom_config and "password_file" in prom_config
+    for secret in ("web-config.yml", "scrape-password"):
+        assert (site["tmp"] / "mon" / secret).stat().st_mode & 0o777 == 0o640, secret
+    stamp("basic auth and TLS on node exporter and Prometheus")
+    running = {p.stem: int(p.read_text()) for p in site["run"].glob("*.pid")}
+
     down = playbook(ROLE_ONLY, inventory=site["inventory"], extra_vars=dict(site["extra"], wcs_monitoring_state="absent"))
     assert down.returncode == 0, down.stdout[-3000:]
     assert not any(pid_alive(pid) for pid in running.values())
     assert not list(site["run"].glob("*.pid"))
+    assert not (site["tmp"] / "mon/web-config.yml").exists() and not (site["tmp"] / "mon/scrape-password").exists()
     gone = playbook("mediaops.wcs.teardown", inventory=site["inventory"], extra_vars=site["extra"])
     assert gone.returncode == 0, gone.stdout[-3000:]
     assert not docker_client.containers.list(all=True, filters={"name": "wcst-mon-site-"})

@@ -110,16 +110,19 @@ def test_cpu_groups_name_every_owner_once_per_cpu():
 class FakeEngine:
     """Stands in for the engine's two read calls (the real engine is used in tests/integration/monitoring)."""
 
-    def __init__(self, running):
+    def __init__(self, running, unmanaged=()):
         self.running = running
+        self.unmanaged = set(unmanaged)
 
     def managed_names(self):
-        return sorted(self.running)
+        return sorted(n for n in self.running if n not in self.unmanaged)
 
     def inspect(self, name):
         if name not in self.running:
             return None
-        return {"State": {"Running": True, "Pid": 4242}, "HostConfig": {"CpusetCpus": self.running[name]}}
+        labels = {} if name in self.unmanaged else {"mediaops.wcs.managed": "true"}
+        return {"State": {"Running": True, "Pid": 4242}, "HostConfig": {"CpusetCpus": self.running[name]},
+                "Config": {"Labels": labels}}
 
 
 def test_collector_labels_and_down_containers(tmp_path, monkeypatch):
@@ -146,6 +149,50 @@ def test_collector_labels_and_down_containers(tmp_path, monkeypatch):
     assert {(s.labels["type"], s.labels["direction"], s.value) for s in streams} >= {("webrtc", "in", 3)}
     groups = {(s.labels["cpu"], s.labels["group"]) for s in families["wcs_cpu_group"].samples}
     assert groups == {("0", "host-reserved"), ("1", "wcs-1"), ("2", "wcs-2"), ("3", "wcs-3")}
+
+
+def test_only_managed_containers_are_probed(tmp_path, monkeypatch):
+    """A planned name now held by a container without the managed label is never entered; a query-string name
+    that is neither planned nor managed gets a 404 without any probe."""
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"host": "h1", "containers": [{"name": "wcs-1", "cpuset": "1"}]}))
+    probed = []
+    monkeypatch.setattr(wcs_exporter, "fetch_page", lambda *a, **kw: probed.append(kw) or PAGE)
+    exporter = wcs_exporter.Exporter("h1", targets_file=str(targets),
+                                     engine=FakeEngine({"wcs-1": "1", "other": "2"}, unmanaged=["wcs-1", "other"]))
+    labels, up, _samples, _took, err = exporter.scrape({"name": "wcs-1", "cpuset": "1", "address": None,
+                                                        "port": 8081})
+    assert up == 0 and "not a managed WCS container" in err and probed == []
+    assert exporter.known("wcs-1") and not exporter.known("other") and not exporter.known("../../info")
+
+
+@pytest.mark.parametrize("name", ["../../info", "a/b", "x\n", "", None])
+def test_engine_inspect_refuses_what_is_not_a_container_name(name):
+    with pytest.raises(ValueError, match="not a container name"):
+        wcs_exporter.DockerEngine("unix:///nonexistent.sock").inspect(name)
+
+
+def test_probe_of_an_unknown_container_is_a_404_without_a_probe(tmp_path, monkeypatch):
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+
+    probed = []
+    monkeypatch.setattr(wcs_exporter, "fetch_page", lambda *a, **kw: probed.append(kw) or PAGE)
+    exporter = wcs_exporter.Exporter("h1", engine=FakeEngine({"wcs-1": "1"}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), wcs_exporter.make_handler(exporter, CollectorRegistry()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d/probe?container=" % server.server_address[1]
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(base + "some-other-container", timeout=5)
+        assert err.value.code == 404 and probed == []
+        with urllib.request.urlopen(base + "wcs-1", timeout=5) as answer:
+            assert b'wcs_up{container="wcs-1"' in answer.read() and len(probed) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_bad_targets_file_names_the_entry(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 
 import pytest
 from hypothesis import given, strategies as st
@@ -10,6 +11,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanErr
 from ansible_collections.mediaops.wcs.plugins.module_utils.network_spec import (
     address_in, create_options, current_network, desired_network, network_differences, overlapping_networks,
     reconnect_address)
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import reserved_block
 
 BASE = dict(name="n", driver="ipvlan", parent="p0", mode=None, subnet="198.51.100.64/28",
             gateway="198.51.100.65", ip_range="198.51.100.68/30", aux_addresses=None)
@@ -92,7 +94,31 @@ def test_reconnect_prefers_static_address():
 @given(st.integers(min_value=16, max_value=30), st.integers(min_value=0, max_value=2 ** 32 - 1))
 def test_any_valid_subnet_roundtrips(prefix, raw):
     net = ipaddress.IPv4Network((raw, prefix), strict=False)
+    if reserved_block(net):  # multicast, loopback, ...: refused (test_reserved_subnets_refused)
+        with pytest.raises(PlanError, match="overlaps the"):
+            desired_network(dict(BASE, subnet=str(net)))
+        return
     hosts = list(net.hosts()) if net.num_addresses <= 1024 else [net.network_address + 1]
     want = desired_network(dict(BASE, subnet=str(net), gateway=str(hosts[0]), ip_range=str(net)))
     assert network_differences(want, current_network(inspect_of(want))) == []
     assert address_in(str(hosts[-1]), want)
+
+
+@pytest.mark.parametrize("params, field", [
+    (dict(subnet="224.0.1.0/28"), "subnet"), (dict(subnet="127.0.0.0/28"), "subnet"),
+    (dict(subnet="169.254.1.0/28"), "subnet"), (dict(name="net\n"), "name"), (dict(name="a b"), "name"),
+    (dict(parent="eth0\n"), "parent"), (dict(parent="a" * 16), "parent"), (dict(parent="eth0:1"), "parent"),
+])
+def test_names_and_reserved_subnets_refused(params, field):
+    with pytest.raises(PlanError) as err:
+        desired_network(dict(BASE, **params))
+    assert err.value.field == field
+
+
+@given(st.text(max_size=20), st.text(max_size=20))
+def test_network_names_and_parents_never_traceback_or_hold_controls(name, parent):
+    try:
+        want = desired_network(dict(BASE, name=name, parent=parent))
+    except PlanError:
+        return
+    assert not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in want["name"] + want["parent"])

@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one client of a WCS server's HTTP port: the statistics page, the stream list, ending streams.
+
+Stdlib only (on top of netns_http and stat_page), so the same file serves the modules (wcs_containers' wait,
+wcs_stats), the rollout's drain and the WCS exporter, which the monitoring role ships it to. A server is reached
+either from inside a container's network namespace (``WCSEndpoint(pid=...)``: the host cannot reach its own
+ipvlan/macvlan containers through the parent) or directly (``endpoint_from_url``).
+
+Calls, as the collection uses them:
+  * statistics page: ``GET /?action=stat``, HTTP 200 or it is not up;
+  * stream list: ``POST /rest-api/stream/find_all`` with ``{}``, ``GET`` when POST is not allowed (405);
+    a 404 or an empty answer means no streams;
+  * end streams: ``POST /rest-api/stream/terminate`` with ``{}``.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants
+from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
+from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import parse_stat_page, stream_count_from_stats
+
+
+class WCSUnavailable(Exception):
+    """The server gave no usable answer (no connection, timeout, namespace gone, an HTTP error status, a garbled
+    body). The message says which call and why."""
+
+
+def endpoint_from_url(url, timeout=5.0):
+    """A WCSEndpoint for ``http://host[:port]`` (the path is ignored; no scheme means http). ValueError when the
+    URL is not plain http with a host."""
+    text = str(url)
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "http" or not parts.hostname or port == -1:
+        raise ValueError("url: %r is not an http:// URL with a host. Fix: e.g. http://203.0.113.4:%d"
+                         % (url, constants.WCS_HTTP_PORT))
+    return WCSEndpoint(host=parts.hostname, port=port or 80, timeout=timeout)
+
+
+class WCSEndpoint:
+    """One WCS HTTP port: ``host:port`` seen from here, or from inside process ``pid``'s network namespace."""
+
+    def __init__(self, port=constants.WCS_HTTP_PORT, host="127.0.0.1", pid=None, timeout=5.0):
+        self.port = int(port)
+        self.host = host
+        self.pid = pid
+        self.timeout = timeout
+
+    def __repr__(self):
+        where = " in pid %d's namespace" % self.pid if self.pid else ""
+        return "%s:%d%s" % (self.host, self.port, where)
+
+    def call(self, method, path, body=None):
+        """{status, reason, headers, body} of one request; WCSUnavailable when no HTTP answer came."""
+        try:
+            return request(method, path, self.port, host=self.host, pid=self.pid, body=body, timeout=self.timeout)
+        except NetnsHTTPError as exc:
+            raise WCSUnavailable(str(exc))
+
+    def stat_text(self):
+        """The statistics page's text (HTTP 200), else WCSUnavailable."""
+        resp = self.call("GET", constants.STAT_PATH)
+        if resp["status"] != 200:
+            raise WCSUnavailable("statistics page answered HTTP %s %s" % (resp["status"], resp["reason"]))
+        return resp["body"]
+
+    def stats(self):
+        """(flat stats, sections) of the statistics page; WCSUnavailable when it does not answer 200."""
+        return parse_stat_page(self.stat_text())
+
+    def streams(self):
+        """The REST stream list (a list of dicts); [] on a 404 or an empty answer."""
+        path = constants.STREAM_FIND_ALL_PATH
+        for method, body in (("POST", {}), ("GET", None)):
+            resp = self.call(method, path, body)
+            if resp["status"] == 404:
+                return []
+            if resp["status"] == 405 and method == "POST":
+                continue
+            if resp["status"] != 200:
+                raise WCSUnavailable("%s %s answered HTTP %s" % (method, path, resp["status"]))
+            text = resp["body"].strip()
+            if not text:
+                return []
+            try:
+                data = json.loads(text)
+            except ValueError:
+                raise WCSUnavailable("%s %s answered something that is not JSON: %r" % (method, path, text[:80]))
+            return [s for s in data if isinstance(s, dict)] if isinstance(data, list) else []
+        return []
+
+    def terminate_streams(self):
+        """Ends every stream (``POST terminate {}``). WCSUnavailable unless the server answers 200."""
+        path = constants.STREAM_TERMINATE_PATH
+        resp = self.call("POST", path, {})
+        if resp["status"] != 200:
+            raise WCSUnavailable("POST %s answered HTTP %s %s" % (path, resp["status"], resp["reason"]))
+
+
+def stream_count(stats, streams=None):
+    """Streams open: the length of the REST list when one was read, else the page's per-type counters."""
+    return len(streams) if streams is not None else stream_count_from_stats(stats)
+
+
+def degraded_streams(stats):
+    """The page's ``degraded_streams`` figure as a whole number (0 when absent or not a number)."""
+    value = stats.get("degraded_streams", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

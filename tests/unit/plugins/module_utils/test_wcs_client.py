@@ -1,0 +1,158 @@
+"""wcs_client against a tiny WCS stand-in on 127.0.0.1 (stdlib http.server in a thread): the statistics page, the
+stream list (POST, GET fallback, 404 and empty = none), ending streams, and the same calls from inside a network
+namespace (our own, entered through /proc/<pid>/ns/net as for a container)."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import constants
+from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import (
+    WCSEndpoint, WCSUnavailable, degraded_streams, endpoint_from_url, stream_count)
+
+PAGE = "-----Connection Stats-----\nconnections=2\n-----Stream Stats-----\nstreams_webrtc_in=1\nstreams_rtmp_out=2\n" \
+       "degraded_streams=1\n"
+
+
+class FakeWCS:
+    """What the stand-in answers, and every request it got (method, path, body)."""
+
+    def __init__(self):
+        self.stat = (200, PAGE)
+        self.find_all = {"POST": (200, json.dumps([{"name": "a"}, {"name": "b"}])), "GET": (200, "[]")}
+        self.terminate = (200, "")
+        self.calls = []
+
+
+@pytest.fixture
+def wcs():
+    fake = FakeWCS()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else None
+            fake.calls.append((method, self.path, body, self.headers.get("Content-Type")))
+            if self.path == constants.STAT_PATH and method == "GET":
+                code, text = fake.stat
+            elif self.path == constants.STREAM_FIND_ALL_PATH:
+                code, text = fake.find_all[method]
+            elif self.path == constants.STREAM_TERMINATE_PATH and method == "POST":
+                code, text = fake.terminate
+            else:
+                code, text = 404, "not found"
+            data = text.encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):  # noqa: N802
+            self._answer("GET")
+
+        def do_POST(self):  # noqa: N802
+            self._answer("POST")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.port = server.server_address[1]
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def endpoint(wcs, **kw):
+    return WCSEndpoint(port=wcs.port, timeout=3, **kw)
+
+
+def test_stat_page_is_read_and_parsed(wcs):
+    stats, sections = endpoint(wcs).stats()
+    assert stats["connections"] == 2 and sections["stream"]["streams_rtmp_out"] == 2
+    assert stream_count(stats) == 3 and degraded_streams(stats) == 1
+    assert wcs.calls == [("GET", "/?action=stat", None, None)]
+
+
+def test_stat_page_other_than_200_is_unavailable(wcs):
+    wcs.stat = (503, "starting")
+    with pytest.raises(WCSUnavailable, match="HTTP 503"):
+        endpoint(wcs).stat_text()
+
+
+def test_nothing_listening_is_unavailable(wcs):
+    with pytest.raises(WCSUnavailable, match="refused"):
+        WCSEndpoint(port=1, timeout=1).stats()
+
+
+def test_stream_list_posts_an_empty_object(wcs):
+    assert [s["name"] for s in endpoint(wcs).streams()] == ["a", "b"]
+    assert wcs.calls == [("POST", constants.STREAM_FIND_ALL_PATH, "{}", "application/json")]
+
+
+def test_stream_list_falls_back_to_get_when_post_is_not_allowed(wcs):
+    wcs.find_all = {"POST": (405, ""), "GET": (200, json.dumps([{"name": "g"}]))}
+    assert endpoint(wcs).streams() == [{"name": "g"}]
+    assert [c[0] for c in wcs.calls] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize("answer", [(404, "no such path"), (200, ""), (200, "  \n"), (200, "{}")])
+def test_no_stream_list_means_no_streams(wcs, answer):
+    wcs.find_all = {"POST": answer, "GET": answer}
+    assert endpoint(wcs).streams() == []
+
+
+@pytest.mark.parametrize("answer, match", [((500, "boom"), "HTTP 500"), ((200, "<html>"), "not JSON")])
+def test_a_broken_stream_list_is_unavailable(wcs, answer, match):
+    wcs.find_all = {"POST": answer, "GET": answer}
+    with pytest.raises(WCSUnavailable, match=match):
+        endpoint(wcs).streams()
+
+
+def test_terminate_posts_an_empty_object(wcs):
+    endpoint(wcs).terminate_streams()
+    assert wcs.calls == [("POST", constants.STREAM_TERMINATE_PATH, "{}", "application/json")]
+
+
+def test_terminate_refused_is_unavailable(wcs):
+    wcs.terminate = (400, "bad")
+    with pytest.raises(WCSUnavailable, match="terminate answered HTTP 400"):
+        endpoint(wcs).terminate_streams()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setns needs root")
+def test_the_same_calls_from_inside_a_namespace(wcs):
+    """pid mode forks and enters /proc/<pid>/ns/net: our own namespace here, a container's in real use."""
+    inside = endpoint(wcs, pid=os.getpid())
+    assert inside.stats()[0]["connections"] == 2
+    assert len(inside.streams()) == 2
+    inside.terminate_streams()
+    assert [c[0] for c in wcs.calls] == ["GET", "POST", "POST"]
+
+
+def test_a_namespace_that_is_gone_is_unavailable():
+    with pytest.raises(WCSUnavailable, match="gone"):
+        WCSEndpoint(pid=2 ** 22 + 17, timeout=1).stats()
+
+
+@pytest.mark.parametrize("url, where", [
+    ("http://203.0.113.4:8081", ("203.0.113.4", 8081)),
+    ("http://203.0.113.4:8081/some/path?x=1", ("203.0.113.4", 8081)),
+    ("203.0.113.4:9000", ("203.0.113.4", 9000)),
+    ("http://wcs.example", ("wcs.example", 80)),
+])
+def test_urls(url, where):
+    e = endpoint_from_url(url)
+    assert (e.host, e.port, e.pid) == (where[0], where[1], None)
+
+
+@pytest.mark.parametrize("url", ["https://203.0.113.4", "http://", "ftp://x", "http://h:99999", "http://h:x"])
+def test_bad_urls_are_refused(url):
+    with pytest.raises(ValueError, match="Fix: e.g. http://"):
+        endpoint_from_url(url)
