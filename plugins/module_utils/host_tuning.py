@@ -540,10 +540,15 @@ def table(state):
     cmd = state["cmdline"]
     rows.append(("kernel cmdline", " ".join("%s=%s" % (k, v) for k, v in sorted(cmd.items()) if v) or "-",
                  "drop-in %s present" % GRUB_DROPIN if state["grub_dropin"] else ""))
-    rows.append(("sysctls", " ".join("%s=%s" % (k.replace("net.core.", ""), v)
+    rows.append(("sysctls", " ".join("%s=%s" % (k.replace("net.core.", ""), "-" if v is None else v)
                                      for k, v in sorted(state["sysctls"].items())), ""))
-    rows.append(("verdict", "clean" if not state["issues"] else "%d issue(s)" % len(state["issues"]),
-                 "; ".join(state["issues"])))
+    if state["root"] not in ("", "/") and not state["irqs"] and not procs["host_tasks_on_wcs"]:
+        verdict = ("not recorded", "this tree has no /proc/irq and no tasks: record them to audit (%s)"
+                   % state["root"])
+    else:
+        verdict = ("clean" if not state["issues"] else "%d issue(s)" % len(state["issues"]),
+                   "; ".join(state["issues"]))
+    rows.append(("verdict",) + verdict)
     width = max(len(r[0]) for r in rows)
     return ["%-*s | %s%s" % (width, r[0], r[1], (" | " + r[2]) if r[2] else "") for r in rows]
 

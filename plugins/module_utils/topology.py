@@ -8,7 +8,7 @@ Pure Python (stdlib only; no Ansible, no Docker). Every path is read below ``roo
     isolated:    [..]  isolcpus= (flags such as managed_irq, domain stripped)
     nohz_full:   [..]
     memory_bytes: MemTotal
-    interfaces:  [{name, state, mtu, mac, addresses, kind, can_be_parent}]
+    interfaces:  [{name, state, mtu, mac, addresses, kind, can_be_parent, numa_node}]  numa_node: None when unknown
     cgroup:      {version: 1|2}
 
 Interface ``kind``: the kernel's link kind when known (``ip -d -j link``, or ``<root>/ip-link.json`` in a recorded
@@ -150,7 +150,11 @@ def parse_cmdline_cpulist(cmdline, key):
 
 
 def parse_isolcpus(cmdline):
-    """``isolcpus=managed_irq,domain,2-5`` -> [2, 3, 4, 5]: leading flags are dropped."""
+    """``isolcpus=managed_irq,domain,2-5`` -> [2, 3, 4, 5]: leading flags are dropped.
+
+    Only CPUs taken out of the scheduler's domains count (no flags, or the ``domain`` flag): with flags but without
+    ``domain`` (``isolcpus=managed_irq,2-5``, what host tuning writes) the kernel still balances tasks onto them.
+    """
     value = None
     for token in (cmdline or "").split():
         if token == "--":
@@ -160,6 +164,9 @@ def parse_isolcpus(cmdline):
     if not value:
         return []
     parts = [p for p in value.split(",") if p and p not in _ISOLCPUS_FLAGS]
+    flags = [p for p in value.split(",") if p in _ISOLCPUS_FLAGS]
+    if flags and "domain" not in flags:
+        return []
     try:
         return parse_cpuset(",".join(parts), "isolcpus")
     except ValueError:
@@ -226,6 +233,7 @@ def read_interfaces(root="/", run_ip=None):
         kind = kinds.get(name) or _sysfs_kind(entry)
         enslaved = os.path.lexists(os.path.join(entry, "master")) or os.path.isdir(os.path.join(entry, "brport"))
         can_be_parent = kind not in _NOT_PARENT_KINDS and not enslaved and state != "down"
+        numa = _int(_read(entry, "device/numa_node"))
         interfaces.append({
             "name": name,
             "state": state,
@@ -234,6 +242,7 @@ def read_interfaces(root="/", run_ip=None):
             "addresses": addresses.get(name, []),
             "kind": kind,
             "can_be_parent": bool(can_be_parent),
+            "numa_node": numa if numa is not None and numa >= 0 else None,
         })
     return interfaces
 

@@ -105,12 +105,14 @@ ansible_facts:
           description: MemTotal in bytes.
           type: int
         interfaces:
-          description: Network interfaces (empty when O(gather) leaves out V(interfaces)).
+          description:
+            - Network interfaces (empty when O(gather) leaves out V(interfaces)). C(numa_node) is the NUMA node of
+              the interface's device (C(device/numa_node)), V(null) when unknown (virtual interfaces, no NUMA).
           type: list
           elements: dict
           sample:
             - {name: eno1, state: up, mtu: 1500, mac: "02:00:00:00:00:02", addresses: ["203.0.113.2/29"],
-               kind: physical, can_be_parent: true}
+               kind: physical, can_be_parent: true, numa_node: 0}
         cgroup:
           description: Cgroup version of the host.
           type: dict

@@ -191,6 +191,12 @@ reboot_required:
   description: The boot arguments of the GRUB drop-in differ from the running kernel's.
   returned: always
   type: bool
+summary:
+  description: The result as lines for a report (changed, skipped and refused steps with the reason, reboot).
+  returned: always
+  type: list
+  elements: str
+  sample: ["changed: 21 setting(s), 13 task(s) moved", "skipped governor: no cpufreq on the WCS CPUs"]
 record:
   description: Path of the record of previous values (absent after O(state=absent)).
   returned: always
@@ -246,15 +252,32 @@ def diff_of(steps, moved):
     return diffs
 
 
+def summary_of(result, verb="moved"):
+    """Lines for a report: what changed, what was skipped or refused and why, whether to reboot."""
+    lines = ["changed: %d setting(s), %d task(s) %s" % (len(result.get("changed_steps", [])),
+                                                        result.get("tasks_moved", 0), verb)]
+    lines += ["skipped %s: %s" % (s["step"], s["why"]) for s in result.get("skipped_steps", [])]
+    lines += ["refused %s: %s" % (r["what"], r["why"]) for r in result.get("refused", [])]
+    lines += ["ran %s: rc=%s" % (" ".join(c["argv"]), c["rc"]) for c in result.get("commands", []) if c.get("argv")]
+    if result.get("reboot_required"):
+        lines.append("REBOOT REQUIRED: the kernel command line differs from what the boot loader will give it")
+    return lines
+
+
+def finish(module, changed, **result):
+    result["summary"] = summary_of(result, "restored" if module.params["state"] == "absent" else "moved")
+    module.exit_json(changed=changed, **result)
+
+
 def absent(module, root, record_path, live):
     record = ht.load_record(root, record_path)
     if not record:
-        module.exit_json(changed=False, changed_steps=[], tasks_moved=0, skipped_steps=[], refused=[], commands=[],
-                         reboot_required=False, record=record_path, msg="no tuning record: nothing to restore")
+        finish(module, False, changed_steps=[], tasks_moved=0, skipped_steps=[], refused=[], commands=[],
+               reboot_required=False, record=record_path, msg="no tuning record: nothing to restore")
     paths = sorted(list(record.get("values", {})) + list(record.get("files", {})))
     if module.check_mode:
-        module.exit_json(changed=True, changed_steps=paths, tasks_moved=len(record.get("tasks", {})), skipped_steps=[],
-                         refused=[], commands=[], reboot_required=False, record=record_path)
+        finish(module, True, changed_steps=paths, tasks_moved=len(record.get("tasks", {})), skipped_steps=[],
+               refused=[], commands=[], reboot_required=False, record=record_path)
     done = ht.revert(root, record)
     commands = ht.run_commands({"commands": done["commands"]}, live, module.run_command)
     if done["failed"]:
@@ -263,9 +286,9 @@ def absent(module, root, record_path, live):
                          changed_steps=done["restored"], tasks_moved=done["tasks_restored"], commands=commands)
     os.remove(ht.host_path(root, record_path))
     wcs = ht.parse_cpuset(record.get("wcs_cpus", ""))
-    module.exit_json(changed=True, changed_steps=done["restored"], tasks_moved=done["tasks_restored"], skipped_steps=[],
-                     refused=[], commands=commands, reboot_required=ht.reboot_required(root, wcs, present=False),
-                     record=record_path)
+    finish(module, True, changed_steps=done["restored"], tasks_moved=done["tasks_restored"], skipped_steps=[],
+           refused=[], commands=commands, reboot_required=ht.reboot_required(root, wcs, present=False),
+           record=record_path)
 
 
 def main():
@@ -322,7 +345,7 @@ def main():
     if module.check_mode:
         result["reboot_required"] = ht.reboot_required(root, wcs) or any(
             s["path"] == ht.GRUB_DROPIN for s in steps if s["kind"] == "file")
-        module.exit_json(changed=bool(steps), **result)
+        finish(module, bool(steps), **result)
 
     # The record goes to disk before the first change: a run that dies half-way can still be reverted.
     if steps:
@@ -350,7 +373,7 @@ def main():
         module.fail_json(changed=changed, msg="tuning applied, but %s" % "; ".join(
             "%s exited %s: %s" % (" ".join(c["argv"]), c["rc"], c.get("stderr", "")) for c in failed_commands),
             **result)
-    module.exit_json(changed=changed, **result)
+    finish(module, changed, **result)
 
 
 if __name__ == "__main__":

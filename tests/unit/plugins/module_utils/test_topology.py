@@ -32,7 +32,8 @@ def test_two_cpu_no_smt_no_numa_dir():
     assert topo["cgroup"] == {"version": 1}
     assert topo["isolated"] == [] and topo["nohz_full"] == []
     assert iface(topo, "ens3") == {"name": "ens3", "state": "up", "mtu": 1500, "mac": "02:00:00:00:00:02",
-                                   "addresses": ["198.51.100.2/28"], "kind": "physical", "can_be_parent": True}
+                                   "addresses": ["198.51.100.2/28"], "kind": "physical", "can_be_parent": True,
+                                   "numa_node": None}
     assert iface(topo, "lo")["can_be_parent"] is False and iface(topo, "lo")["kind"] == "loopback"
 
 
@@ -119,6 +120,7 @@ def test_record_from_live_root(tmp_path):
     ("ro isolcpus=2-5", [2, 3, 4, 5]),
     ("isolcpus=managed_irq,domain,2-3,10-11 quiet", [2, 3, 10, 11]),
     ("isolcpus=nohz,domain,managed_irq,1", [1]),
+    ("isolcpus=managed_irq,2-5", []),  # flags without domain: the scheduler still balances onto them
     ("quiet", []),
     ("isolcpus=1 isolcpus=4", [4]),
     ("root=/dev/sda -- isolcpus=3", []),
@@ -142,3 +144,13 @@ def test_meminfo():
 def test_ip_runner_failure_leaves_addresses_empty():
     topo = topo_mod.read_interfaces(str(FIXTURES / "two-cpu"), run_ip=lambda args: None)
     assert all(i["addresses"] == [] for i in topo)
+
+
+def test_interface_numa_node(tmp_path):
+    for name, node in (("ens1f0", "1\n"), ("ens2", "-1\n")):
+        base = tmp_path / "sys" / "class" / "net" / name
+        (base / "device").mkdir(parents=True)
+        (base / "device" / "numa_node").write_text(node)
+        (base / "operstate").write_text("up\n")
+    topo = read_topology(str(tmp_path), gather=("interfaces",))
+    assert {i["name"]: i["numa_node"] for i in topo["interfaces"]} == {"ens1f0": 1, "ens2": None}
