@@ -27,7 +27,7 @@ description:
     run keeps the first values. O(state=absent) restores them exactly and removes the record.
   - After the change, reads C(Cpus_allowed_list) of every task of each running WCS container and fails when one
     lost part of its cpuset (moving dockerd's or containerd's affinity can narrow what new children inherit).
-  - Host tasks started later are not covered where systemd is not PID 1: run the module again (it is idempotent
+  - Host tasks started later are not covered where systemd is not PID 1, so run the module again (it is idempotent
     and moves only what is new).
 options:
   state:
