@@ -26,6 +26,7 @@ import os
 import re
 import time
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
@@ -1011,9 +1012,11 @@ def revert(root, record, setaffinity=os.sched_setaffinity, online=None):
 def verify_containers(root, containers, online=None):
     """Whether each WCS container's tasks may still use its whole cpuset.
 
-    ``containers``: ``{id: {"name", "cpuset"}}`` (cpuset '' means every online CPU). Returns one row per container:
-    ``{name, expected, tasks, narrowed: [{tid, comm, allowed}]}``. Moving dockerd's or containerd's affinity can
-    narrow what new children inherit, so this reads Cpus_allowed_list instead of assuming.
+    ``containers``: ``{id: {"name", "cpuset"}}``. The cpuset each task should have is the container's effective
+    cpuset as the kernel holds it in its cgroup; where that cannot be read (a recorded tree), the given cpuset,
+    '' meaning every online CPU. Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm,
+    allowed}]}``. Moving dockerd's or containerd's affinity can narrow what new children inherit, so this reads
+    Cpus_allowed_list instead of assuming.
     """
     online = online if online is not None else online_cpus(root)
     ids = set(containers)
@@ -1023,13 +1026,25 @@ def verify_containers(root, containers, online=None):
             by_id.setdefault(task["container"], []).append(task)
     rows = []
     for cid, info in sorted(containers.items(), key=lambda kv: kv[1]["name"]):
-        expected = parse_cpuset(info.get("cpuset") or "") or list(online)
         tasks = by_id.get(cid, [])
+        expected = _cgroup_cpuset(root, tasks[0]["pid"]) if tasks else None
+        if expected is None:
+            expected = parse_cpuset(info.get("cpuset") or "") or list(online)
         narrowed = [{"tid": t["tid"], "comm": t["comm"], "allowed": format_cpuset(t["allowed"])}
                     for t in tasks if set(expected) - set(t["allowed"])]
         rows.append({"name": info["name"], "expected": format_cpuset(expected), "tasks": len(tasks),
                      "narrowed": narrowed})
     return rows
+
+
+def _cgroup_cpuset(root, pid):
+    """The effective cpuset of ``pid``'s cgroup (v1 cpuset hierarchy or v2 unified), None when unreadable."""
+    try:
+        found = cgroups.container_cgroups(pid, root=root)
+        text = cgroups.limits(found)["cpuset"]
+    except (cgroups.CgroupError, OSError, ValueError):
+        return None
+    return parse_cpuset(text, "cpuset.effective_cpus") if text else None
 
 
 def managed_containers(client):
