@@ -168,7 +168,7 @@ def run_one(client, config, demand, online, args):
         if config.startswith("pinned+host"):
             # a host daemon's busy workers: started on the host without any affinity of ours
             noise = [subprocess.Popen(["sh", "-c", BUSY], start_new_session=True).pid
-                     for _ in range(args.noise_loops)]
+                     for _loop in range(args.noise_loops)]
         if config == "pinned+host+tuned":
             tuned = Tuned([probed_cpu], others, probed.id, noise).__enter__()
         deadline = time.monotonic() + args.duration + 15
@@ -266,9 +266,9 @@ def main():
                 print("isolation: %-18s own demand %3d%% probing %g s ..." % (config, demand, args.duration),
                       flush=True)
                 results[config][str(demand)] = run_one(client, config, demand, online, args)
-                if "error" in results[config][str(demand)]:
-                    sys.exit("isolation.py: %s at %d%% failed: %s" % (config, demand,
-                                                                     results[config][str(demand)]["error"]))
+                error = results[config][str(demand)].get("error")
+                if error:
+                    sys.exit("isolation.py: %s at %d%% failed: %s" % (config, demand, error))
     finally:
         remove_ours(client)
 
@@ -280,8 +280,9 @@ def main():
         cells = []
         for d in demands:
             r = results[config][str(d)]
-            cells.append("%24s" % ("%.2f (%d/%d; %.0f%%)" % (r["lateness_ms"]["p99"], r["missed"], r["ticks"],
-                                                              r["own_demand_achieved_pct"])))
+            cell = "%.2f (%d/%d; %.0f%%)" % (r["lateness_ms"]["p99"], r["missed"], r["ticks"],
+                                             r["own_demand_achieved_pct"])
+            cells.append("%24s" % cell)
         print("%-18s" % config + "".join(cells))
     ratios = {}
     for top, base in (("shared", "pinned"), ("quota", "pinned"), ("pinned+host", "pinned+host+tuned")):
@@ -308,8 +309,8 @@ def main():
     plot(report, str(out_dir / "p99-vs-demand.png"))
     if args.plot:
         plot(report, args.plot)
-    print("\nreport: %s\nplot:   %s%s" % (out_dir / "report.json", out_dir / "p99-vs-demand.png",
-                                         ("\n        " + args.plot) if args.plot else ""))
+    extra = ("\n        " + args.plot) if args.plot else ""
+    print("\nreport: %s\nplot:   %s%s" % (out_dir / "report.json", out_dir / "p99-vs-demand.png", extra))
     print("load average before/after: %s / %s" % (" ".join(load_before), " ".join(report["settings"]["loadavg_after"])))
 
 

@@ -523,8 +523,8 @@ def table(state):
         sd["manager"] or "-", sd["docker"] or "-", sd["containerd"] or "-"),
         "" if sd["pid1"] else "systemd is not PID 1 (%s)" % sd["pid1_name"]))
     procs = state["processes"]
-    rows.append(("host tasks on WCS CPUs", "%d tasks, %d processes" % (procs["host_tasks_on_wcs"],
-                                                                      procs["host_processes_on_wcs"]),
+    counts = "%d tasks, %d processes" % (procs["host_tasks_on_wcs"], procs["host_processes_on_wcs"])
+    rows.append(("host tasks on WCS CPUs", counts,
                  ", ".join(procs["names"])))
     rows.append(("WCS container tasks", str(procs["wcs_container_tasks"]),
                  "%d kernel threads may also run there" % procs["kernel_threads_on_wcs"]))
@@ -730,8 +730,8 @@ def plan_changes(state, wcs, housekeeping, options=None, root="/", move_tasks=No
             target = allowed - wcs_set
             if not target or task["fixed"]:
                 continue  # pinned to WCS CPUs only on purpose, or the kernel forbids moving it
-            steps.append({"kind": "affinity", "what": "task %d (%s) of pid %d" % (task["tid"], task["comm"],
-                                                                                   task["pid"]),
+            what = "task %d (%s) of pid %d" % (task["tid"], task["comm"], task["pid"])
+            steps.append({"kind": "affinity", "what": what,
                           "pid": task["pid"], "tid": task["tid"], "comm": task["comm"],
                           "starttime": task["starttime"], "before": format_cpuset(task["allowed"]),
                           "after": format_cpuset(target)})

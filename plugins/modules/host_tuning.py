@@ -121,6 +121,7 @@ options:
     default: true
 extends_documentation_fragment:
   - mediaops.wcs.docker
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -360,7 +361,7 @@ def main():
                   commands=commands, reboot_required=ht.reboot_required(root, wcs))
     changed = bool(done["changed"] or done["tasks_moved"])
     if p["verify"]:
-        result["verify"] = ht.verify_containers(root, {k: v for k, v in containers.items()})
+        result["verify"] = ht.verify_containers(root, containers)
         narrowed = [r for r in result["verify"] if r["narrowed"]]
         if narrowed:
             module.fail_json(changed=changed, msg="WCS container(s) lost CPUs of their cpuset after tuning: %s. "

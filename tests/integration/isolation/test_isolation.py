@@ -225,7 +225,6 @@ def test_verify_isolation_check_mode_probes_nothing(playbook, container, invento
     assert not report_dir.exists()
 
 
-
 @pytest.mark.parametrize("session_cpus", [None, "0"])
 def test_verify_isolation_host_daemon_noise_runs_where_the_host_lets_daemons_run(playbook, container, inventory,
                                                                                  tmp_path, session_cpus):

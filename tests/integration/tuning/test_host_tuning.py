@@ -163,8 +163,9 @@ def test_audit_apply_audit_revert_for_real(module, tmp_path, sleepers, veth, sav
 
 
 def test_refuses_a_plan_that_keeps_no_cpu_for_the_host(module, tmp_path):
-    result = module("host_tuning", {"plan": {"reserved_cpus": "", "containers": [{"cpuset": "0"}, {"cpuset": "1"}]},
-                                     "record_path": str(tmp_path / "r.json"), "container_ids": ["0" * 64]})
+    no_reserve = {"reserved_cpus": "", "containers": [{"cpuset": "0"}, {"cpuset": "1"}]}
+    result = module("host_tuning", {"plan": no_reserve, "record_path": str(tmp_path / "r.json"),
+                                    "container_ids": ["0" * 64]})
     assert result.get("failed") and "wcs_plan.reserved_cpus" in result["msg"] and "Fix:" in result["msg"]
     assert not os.path.exists(tmp_path / "r.json")
 

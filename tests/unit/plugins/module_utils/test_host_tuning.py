@@ -163,7 +163,10 @@ def test_apply_then_again_then_revert_restores_the_tree_exactly(tmp_path):
     done = ht.apply_steps(str(tmp_path), changes, record, setaffinity=affinity)
     assert done["refused"] == []
 
-    read = lambda path: open(os.path.join(str(tmp_path), path.lstrip("/"))).read()  # noqa: E731
+    def read(path):
+        with open(os.path.join(str(tmp_path), path.lstrip("/"))) as handle:
+            return handle.read()
+
     # NIC queues spread one per housekeeping CPU of node 1; but node 1 has none, so over all housekeeping CPUs
     assert [read("/proc/irq/%d/smp_affinity_list" % i).strip() for i in (60, 61, 62, 63)] == ["0", "1", "2", "3"]
     assert read("/proc/irq/30/smp_affinity_list").strip() == "0-3"
