@@ -919,7 +919,8 @@ def apply_steps(root, plan, record, setaffinity=os.sched_setaffinity):
                     if step["before"] is not None:
                         prior = {"content": step["before"], "mode": os.stat(full).st_mode & 0o7777}
                     record["files"][step["path"]] = prior
-                _write_file(full, step["after"], step.get("mode", 0o644))
+                mode = os.stat(full).st_mode & 0o7777 if os.path.exists(full) else step.get("mode", 0o644)
+                _write_file(full, step["after"], mode)  # an edited file keeps its mode
             elif step["kind"] == "affinity":
                 if task_starttime(step["pid"], step["tid"], root) != step["starttime"]:
                     continue  # gone, or the tid was reused

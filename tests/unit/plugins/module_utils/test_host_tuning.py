@@ -154,6 +154,7 @@ def test_audit_of_a_recorded_tree_without_the_mechanisms(tmp_path):
 # ---------------------------------------------------------------------------------------------------- apply / revert
 def test_apply_then_again_then_revert_restores_the_tree_exactly(tmp_path):
     plan = tree.big_host(tmp_path)
+    os.chmod(os.path.join(str(tmp_path), "etc/default/irqbalance"), 0o600)
     before = tree.snapshot(tmp_path)
     state, wcs, house = audit_of(tmp_path, plan)
     changes = ht.plan_changes(state, wcs, house, {"kernel_cmdline": True}, root=str(tmp_path), move_tasks=True)
@@ -175,6 +176,7 @@ def test_apply_then_again_then_revert_restores_the_tree_exactly(tmp_path):
     assert read("/proc/irq/default_smp_affinity").strip() == "0f"
     assert read("/sys/devices/virtual/workqueue/cpumask").strip() == "0f"
     assert 'IRQBALANCE_BANNED_CPULIST="4-7"' in read("/etc/default/irqbalance")
+    assert os.stat(os.path.join(str(tmp_path), "etc/default/irqbalance")).st_mode & 0o777 == 0o600
     assert "CPUAffinity=0-3" in read(ht.SYSTEM_CONF_DROPIN)
     assert "CPUAffinity=0-3" in read(ht.SERVICE_DROPIN % "docker")
     assert read("/sys/class/net/ens1f0/queues/rx-0/rps_cpus").strip() == "0f"
