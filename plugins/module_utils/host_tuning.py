@@ -1015,7 +1015,7 @@ def verify_containers(root, containers, online=None):
 
     ``containers``: ``{id: {"name", "cpuset"}}``. The cpuset each task should have is the container's effective
     cpuset as the kernel holds it in its cgroup; where that cannot be read (a recorded tree), the given cpuset,
-    '' meaning every online CPU. Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm,
+    '' meaning every online CPU, None unknown (the row's ``expected`` is then None and nothing is compared). Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm,
     allowed}]}``. Moving dockerd's or containerd's affinity can narrow what new children inherit, so this reads
     Cpus_allowed_list instead of assuming.
     """
@@ -1029,8 +1029,11 @@ def verify_containers(root, containers, online=None):
     for cid, info in sorted(containers.items(), key=lambda kv: kv[1]["name"]):
         tasks = by_id.get(cid, [])
         expected = _cgroup_cpuset(root, tasks[0]["pid"]) if tasks else None
-        if expected is None:
-            expected = parse_cpuset(info.get("cpuset") or "") or list(online)
+        if expected is None and info.get("cpuset") is not None:
+            expected = parse_cpuset(info["cpuset"]) or list(online)
+        if expected is None:  # neither the cgroup nor the engine says: nothing to compare with
+            rows.append({"name": info["name"], "expected": None, "tasks": len(tasks), "narrowed": []})
+            continue
         narrowed = [{"tid": t["tid"], "comm": t["comm"], "allowed": format_cpuset(t["allowed"])}
                     for t in tasks if set(expected) - set(t["allowed"])]
         rows.append({"name": info["name"], "expected": format_cpuset(expected), "tasks": len(tasks),

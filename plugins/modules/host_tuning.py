@@ -227,7 +227,8 @@ TUNING_OPTIONS = ("irqs", "default_irq_affinity", "workqueue", "irqbalance", "sy
 def wcs_containers(module, live):
     """``{id: {name, cpuset}}`` of the WCS containers: given ids, else the engine's managed containers."""
     if module.params["container_ids"]:
-        return {cid: {"name": cid[:12], "cpuset": ""} for cid in module.params["container_ids"]}
+        # cpuset unknown: verify reads it from the container's cgroup
+        return {cid: {"name": cid[:12], "cpuset": None} for cid in module.params["container_ids"]}
     if not live:
         return {}
     client = docker_client.get_client(module)

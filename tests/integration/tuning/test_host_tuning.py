@@ -244,3 +244,39 @@ def test_tune_playbook_plans_tunes_and_restores(playbook, tmp_path, sleepers, ve
     assert restored.returncode == 0, restored.stdout[-4000:] + restored.stderr[-2000:]
     assert host_values() == saved_host and not os.path.exists(record)
     assert all(set(allowed(pid).values()) == {"0-1"} for pid in sleepers)
+
+
+def test_modules_on_a_temporary_root_with_systemd_irqbalance_cpufreq_grub(module, tmp_path):
+    """The modules through Ansible on a temporary root holding the mechanisms this machine lacks: check mode and
+    diff, apply, idempotence, audit after, exact revert. Nothing outside tmp_path is touched (tasks are not moved
+    and no command runs when root is not /)."""
+    sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils"))
+    import tuning_tree as tree  # pylint: disable=import-outside-toplevel
+
+    host = tmp_path / "host"
+    the_plan = tree.big_host(host)
+    before = tree.snapshot(host)
+    args = {"plan": the_plan, "root": str(host), "kernel_cmdline": True, "container_ids": [tree.WCS_ID]}
+
+    check = module("host_tuning", args, check=True, diff=True)
+    assert check["changed"] and tree.snapshot(host) == before
+    assert "IRQBALANCE_BANNED_CPULIST" in check["_stdout"] and "CPUAffinity=0-3" in check["_stdout"]
+
+    applied = module("host_tuning", args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert applied["reboot_required"] and "REBOOT REQUIRED" in applied["summary"][-1]
+    assert [c["argv"] for c in applied["commands"]][:2] == [["systemctl", "try-restart", "irqbalance.service"],
+                                                            ["systemctl", "daemon-reexec"]]
+    assert all(c["rc"] is None for c in applied["commands"])
+    assert any(s["step"] == "processes" for s in applied["skipped_steps"])
+    record = host / ht.RECORD_PATH.lstrip("/")
+    assert os.stat(record).st_mode & 0o777 == 0o600
+
+    assert not module("host_tuning", args)["changed"]
+    audit = module("host_tuning_facts", {"plan": the_plan, "root": str(host), "container_ids": [tree.WCS_ID]})
+    issues = audit["issues"]
+    assert len(issues) == 1 and "host task" in issues[0], issues  # tasks of a recorded tree cannot be moved
+
+    reverted = module("host_tuning", {"state": "absent", "root": str(host)})
+    assert not reverted.get("failed"), reverted.get("msg")
+    assert tree.snapshot(host) == before
