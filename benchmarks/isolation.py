@@ -206,10 +206,12 @@ def plot(report, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (the formatter below)
 
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
     demands = report["settings"]["demands"]
-    for config, by_demand in report["p99_ms"].items():
+    for config in sorted(report["p99_ms"], key=lambda c: CONFIGS.index(c) if c in CONFIGS else len(CONFIGS)):
+        by_demand = report["p99_ms"][config]
         style, marker = STYLES.get(config, ("-", "o"))
         ys = [max(by_demand[str(d)], 0.01) for d in demands]
         ax.plot(demands, ys, linestyle=style, marker=marker, linewidth=1.8, label=config)
@@ -217,6 +219,9 @@ def plot(report, path):
     ax.text(demands[0], report["settings"]["period_ms"] * 1.1, "one period: later is a missed deadline",
             color="grey", fontsize=8)
     ax.set_yscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _pos: "%g" % v)
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xticks(demands)
     ax.set_xlabel("probed container's own demand (%% of its CPUs, %g ms bursts)" % report["settings"]["burst_ms"])
     ax.set_ylabel("p99 timer lateness (ms, log scale)")
