@@ -148,7 +148,8 @@ def run_one(client, config, demand, online, args):
     probed_cpu = online[-1]
     others = [c for c in online if c != probed_cpu]
     labels = {"mediaops.wcs.test": "isolation-benchmark"}
-    probed_opts, hog_opts, spread = {"cpuset_cpus": str(probed_cpu)}, {"cpuset_cpus": cgroups.format_cpu_list(others)}, None
+    probed_opts, spread = {"cpuset_cpus": str(probed_cpu)}, None
+    hog_opts = {"cpuset_cpus": cgroups.format_cpu_list(others)}
     if config == "shared":
         probed_opts, hog_opts, spread = {}, {}, online
     elif config == "quota":

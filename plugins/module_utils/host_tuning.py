@@ -986,7 +986,8 @@ def revert(root, record, setaffinity=os.sched_setaffinity, online=None):
                 commands.append({"argv": ["systemctl", "daemon-reexec" if "system.conf.d" in path
                                           else "daemon-reload"], "why": "restored %s" % path})
             elif "irqbalance" in path:
-                commands.append({"argv": ["systemctl", "try-restart", "irqbalance.service"], "why": "restored %s" % path})
+                commands.append({"argv": ["systemctl", "try-restart", "irqbalance.service"],
+                                 "why": "restored %s" % path})
             elif path == GRUB_DROPIN:
                 commands.append(_grub_command(root))
         except OSError as exc:
@@ -1015,8 +1016,8 @@ def verify_containers(root, containers, online=None):
 
     ``containers``: ``{id: {"name", "cpuset"}}``. The cpuset each task should have is the container's effective
     cpuset as the kernel holds it in its cgroup; where that cannot be read (a recorded tree), the given cpuset,
-    '' meaning every online CPU, None unknown (the row's ``expected`` is then None and nothing is compared). Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm,
-    allowed}]}``. Moving dockerd's or containerd's affinity can narrow what new children inherit, so this reads
+    '' meaning every online CPU, None unknown (the row's ``expected`` is then None and nothing is compared).
+    Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm, allowed}]}``. Moving dockerd's or containerd's affinity can narrow what new children inherit, so this reads
     Cpus_allowed_list instead of assuming.
     """
     online = online if online is not None else online_cpus(root)
