@@ -1017,8 +1017,9 @@ def verify_containers(root, containers, online=None):
     ``containers``: ``{id: {"name", "cpuset"}}``. The cpuset each task should have is the container's effective
     cpuset as the kernel holds it in its cgroup; where that cannot be read (a recorded tree), the given cpuset,
     '' meaning every online CPU, None unknown (the row's ``expected`` is then None and nothing is compared).
-    Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm, allowed}]}``. Moving dockerd's or containerd's affinity can narrow what new children inherit, so this reads
-    Cpus_allowed_list instead of assuming.
+    Returns one row per container: ``{name, expected, tasks, narrowed: [{tid, comm, allowed}]}``. Moving
+    dockerd's or containerd's affinity can narrow what new children inherit, so this reads Cpus_allowed_list
+    instead of assuming.
     """
     online = online if online is not None else online_cpus(root)
     ids = set(containers)
