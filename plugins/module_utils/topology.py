@@ -222,7 +222,11 @@ def parse_cmdline_cpulist(cmdline, key):
 
 
 def parse_isolcpus(cmdline):
-    """``isolcpus=managed_irq,domain,2-5`` -> [2, 3, 4, 5]: leading flags are dropped."""
+    """``isolcpus=managed_irq,domain,2-5`` -> [2, 3, 4, 5]: leading flags are dropped.
+
+    Only CPUs taken out of the scheduler's domains count (no flags, or the ``domain`` flag): with flags but without
+    ``domain`` (``isolcpus=managed_irq,2-5``, what host tuning writes) the kernel still balances tasks onto them.
+    """
     value = None
     for token in (cmdline or "").split():
         if token == "--":
@@ -232,6 +236,9 @@ def parse_isolcpus(cmdline):
     if not value:
         return []
     parts = [p for p in value.split(",") if p and p not in _ISOLCPUS_FLAGS]
+    flags = [p for p in value.split(",") if p in _ISOLCPUS_FLAGS]
+    if flags and "domain" not in flags:
+        return []
     try:
         return parse_cpuset(",".join(parts), "isolcpus")
     except ValueError:

@@ -6,6 +6,7 @@ afterwards. Probes are 1-3 s.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -222,3 +223,33 @@ def test_verify_isolation_check_mode_probes_nothing(playbook, container, invento
         "wcs_isolation_containers": [c.name], "wcs_isolation_report_dir": str(report_dir)}, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert not report_dir.exists()
+
+
+@pytest.mark.parametrize("session_cpus", [None, "0"])
+def test_verify_isolation_host_daemon_noise_runs_where_the_host_lets_daemons_run(playbook, container, inventory,
+                                                                                 tmp_path, session_cpus):
+    """Host-daemon noise is not pinned by the play: it inherits the affinity of the session that starts it. With the
+    whole machine it may run on the pinned container's CPU; from a session kept on CPU 0 (what host tuning gives
+    host services) it may not. The noise is gone afterwards."""
+    cpu = _probed_cpu()
+    pinned, _p = container(cpuset=str(cpu))
+    report_dir = tmp_path / "report"
+    mine = os.sched_getaffinity(0)
+    try:
+        if session_cpus:  # the playbook (and what it starts) inherits this, as a tuned host's sessions do
+            os.sched_setaffinity(0, cgroups.parse_cpu_list(session_cpus))
+        proc = playbook("mediaops.wcs.verify_isolation", inventory=inventory, extra_vars={
+            "wcs_isolation_containers": [pinned.name], "wcs_isolation_duration": 2, "wcs_isolation_host_noise": True,
+            "wcs_isolation_host_noise_loops": 2, "wcs_isolation_report_dir": str(report_dir),
+            "wcs_isolation_p99_max_ms": 10000}, timeout=300)
+    finally:
+        os.sched_setaffinity(0, mine)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    line = next(x for x in proc.stdout.splitlines() if "host-daemon noise processes by allowed CPUs" in x)
+    online = cgroups.format_cpu_list(cgroups.parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text()))
+    assert ("Cpus_allowed_list:\t%s" % (session_cpus or online)) in line.replace("\\t", "\t"), line
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["settings"]["host_noise"] in (True, "True") and "host-daemon noise" in report["title"]
+    left = subprocess.run(["pgrep", "-f", "timeout -s KILL 17 sh -c n="], capture_output=True, text=True,
+                          check=False).stdout
+    assert left.strip() == ""

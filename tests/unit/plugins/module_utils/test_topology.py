@@ -133,6 +133,7 @@ def test_record_from_live_root(tmp_path):
     ("ro isolcpus=2-5", [2, 3, 4, 5]),
     ("isolcpus=managed_irq,domain,2-3,10-11 quiet", [2, 3, 10, 11]),
     ("isolcpus=nohz,domain,managed_irq,1", [1]),
+    ("isolcpus=managed_irq,2-5", []),  # flags without domain: the scheduler still balances onto them
     ("quiet", []),
     ("isolcpus=1 isolcpus=4", [4]),
     ("root=/dev/sda -- isolcpus=3", []),
@@ -253,3 +254,11 @@ def test_garbage_in_a_recorded_file_is_data_or_a_plan_error(tmp_path_factory, re
         assert str(tree) in err.field
         return
     assert all(isinstance(c["id"], int) for c in topo["cpus"])
+def test_interface_numa_node(tmp_path):
+    for name, node in (("ens1f0", "1\n"), ("ens2", "-1\n")):
+        base = tmp_path / "sys" / "class" / "net" / name
+        (base / "device").mkdir(parents=True)
+        (base / "device" / "numa_node").write_text(node)
+        (base / "operstate").write_text("up\n")
+    topo = read_topology(str(tmp_path), gather=("interfaces",))
+    assert {i["name"]: i["numa_node"] for i in topo["interfaces"]} == {"ens1f0": 1, "ens2": None}
