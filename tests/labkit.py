@@ -58,6 +58,7 @@ def netns_add(name):
 
 def netns_del(name):
     if netns_exists(name):
+        say("ip netns del %s" % name)
         sh("ip", "netns", "del", name)
 
 
@@ -328,6 +329,7 @@ def multihost(cmd, n):
         for i in hosts:  # signal all first: they shut down in parallel
             pid = mh_engine(i).started_pid
             if pid:
+                say("SIGTERM dockerd wcsmh-%d (pid %d)" % (i, pid))
                 os.kill(pid, signal.SIGTERM)
         for i in hosts:
             mh_engine(i).down()
