@@ -9,7 +9,7 @@ scripts/multihost-engines.sh), the version matrix (tests/matrix) and the benchma
     python tests/labkit.py multihost up|down|status N          hosts wcsmh-1..N: netns + veth + dockerd each
     python tests/labkit.py multihost stop|start I              host I's dockerd only ("engine down" and back)
     python tests/labkit.py lab snapshot FILE | lab check FILE  the lab's containers: ids, running, answering
-    python tests/labkit.py home snapshot FILE | home check FILE  what ~/.ansible and ~/.cache/molecule hold
+    python tests/labkit.py home snapshot FILE | home check FILE  what ~/.ansible, ~/.cache... hold
 
 Why a private engine: wcs_containers works on *every* managed WCS container of its engine (cpuset overlap refusal,
 purge) and the plan checks CPUs against it, so a test that pins containers on the default engine is refused while
@@ -360,19 +360,22 @@ def lab_state():
     state = {}
     for line in out.splitlines():
         name, cid, status = line.split()
-        stat = sh("docker", "exec", name, "wget", "-qO-", "-T", "5", "http://127.0.0.1:8081/?action=stat",
+        url = "http://127.0.0.1:8081/?action=stat"
+        stat = sh("docker", "exec", name, "sh", "-c", 'wget -qO- -T 5 "$0" || curl -sf -m 5 "$0"', url,
                   check=False) if status == "running" else None
         state[name] = {"id": cid, "running": status == "running",
                        "answers": bool(stat and stat.returncode == 0 and "streams" in stat.stdout)}
     return state
 
 
-HOME_WATCHED = (".ansible", ".cache/molecule", ".cache/ansible-compat")
+HOME_WATCHED = (".ansible", ".cache", ".local/share", ".config")
+HOME_DEPTH = 4
 HOME_TRANSIENT = ("ansible-local-", "ansible-tmp-")  # another process's temp dirs, removed when it ends
 
 
 def home_state(home=None):
-    """Every path under ~/.ansible and ~/.cache/molecule (what Ansible, Galaxy and Molecule write by default)."""
+    """Every path (HOME_DEPTH levels deep) under ~/.ansible, ~/.cache, ~/.local/share and ~/.config: where
+    Ansible, Galaxy, Molecule, pip, tox and matplotlib write by default."""
     home = Path(home or os.path.expanduser("~"))
     found = []
     for top in HOME_WATCHED:
@@ -380,9 +383,9 @@ def home_state(home=None):
         if base.exists():
             found.append(top)
             for path in base.rglob("*"):
-                rel = str(path.relative_to(home))
-                if not any(part.startswith(HOME_TRANSIENT) for part in path.parts):
-                    found.append(rel)
+                rel = path.relative_to(home)
+                if len(rel.parts) <= HOME_DEPTH and not any(p.startswith(HOME_TRANSIENT) for p in rel.parts):
+                    found.append(str(rel))
     return sorted(found)
 
 
@@ -405,7 +408,7 @@ def _check(kind, before_file):
     if gained:
         print("home check: FAILED: the suite wrote into the home directory:\n  " + "\n  ".join(gained[:50]))
         return 1
-    print("home check: ~/.ansible and ~/.cache/molecule gained nothing")
+    print("home check: %s gained nothing" % ", ".join("~/" + top for top in HOME_WATCHED))
     return 0
 
 
