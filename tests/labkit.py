@@ -406,8 +406,11 @@ def _check(kind, before_file):
         return 0
     gained = sorted(set(home_state()) - set(before))
     if gained:
-        print("home check: FAILED: the suite wrote into the home directory:\n  " + "\n  ".join(gained[:50]))
-        return 1
+        warn_only = os.environ.get("WCS_HOME_CHECK") == "warn"
+        print("home check: %s: written into the home directory during the suite:\n  %s\n(on a machine shared with "
+              "other Ansible/Molecule users their runs land here too; WCS_HOME_CHECK=warn reports without failing)"
+              % ("WARNING" if warn_only else "FAILED", "\n  ".join(gained[:50])))
+        return 0 if warn_only else 1
     print("home check: %s gained nothing" % ", ".join("~/" + top for top in HOME_WATCHED))
     return 0
 
