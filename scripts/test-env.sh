@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Source me (scripts/test.sh, lab.sh and molecule.sh do): keeps what the suite's tools write by default in the home directory inside the
-# checkout (.cache/, gitignored) instead. The suite and the lab manage only this machine, so the remote temp is here too.
+# Source me (scripts/test.sh, lab.sh and molecule.sh do): what the suite's tools write into the home directory by
+# default goes to .cache/ of the checkout (gitignored) instead. The suite and the lab manage only this machine, so
+# the modules' remote temp is in the checkout too.
 #   ANSIBLE_HOME          galaxy cache, local temp, persistent connections (~/.ansible by default)
 #   ANSIBLE_REMOTE_TEMP   the modules' temp on the managed host (~/.ansible/tmp by default; here the host is this one)
 #   XDG_CACHE_HOME        pip, matplotlib, virtualenv (tox), Molecule's fallback cache (~/.cache by default)
