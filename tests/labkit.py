@@ -311,8 +311,8 @@ def mh_status(i):
         return "%s %s dockerd=%d socket=%s not-answering" % (h["ns"], state, pid, eng.host)
     images = sh("docker", "-H", eng.host, "images", "--format", "{{.Repository}}").stdout.count("wcs-emulator")
     running = len(sh("docker", "-H", eng.host, "ps", "-q").stdout.split())
-    return "%s %s dockerd=%d socket=%s answers images=%d running=%d" % (h["ns"], state, pid, eng.host, images,
-                                                                         running)
+    return "%s %s dockerd=%d socket=%s answers images=%d running=%d" % (
+        h["ns"], state, pid, eng.host, images, running)
 
 
 def multihost(cmd, n):
@@ -416,7 +416,7 @@ def _check(kind, before_file):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="labkit", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="labkit", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="area", required=True)
     eng = sub.add_parser("engine")
     eng.add_argument("cmd", choices=["up", "down", "clean"])

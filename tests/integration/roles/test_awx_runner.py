@@ -84,7 +84,7 @@ def test_awx_job_runs_the_wrappers_from_the_installed_tarball(job):
     installed = job["project"] / "collections" / "ansible_collections" / "mediaops" / "wcs"
     assert (installed / "MANIFEST.json").exists() and not (installed / "tests").exists()
 
-    first, _ = run(job, "site.yml")
+    first, _stdout = run(job, "site.yml")
     assert first.stats["changed"].get("localhost", 0) > 0
     # every role task came from the installed copy, none from this checkout
     paths = {e["event_data"]["task_path"].rsplit(":", 1)[0] for e in first.events
