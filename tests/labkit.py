@@ -6,6 +6,8 @@ scripts/multihost-engines.sh), the version matrix (tests/matrix) and the benchma
 
     python tests/labkit.py engine up NAME --bridge BR CIDR     a private dockerd in this netns (prints DOCKER_HOST)
     python tests/labkit.py engine down NAME                    stop it (by its recorded pid) and remove its dirs
+    python tests/labkit.py veth up|down NAME [--host-cidr C] [--router-cidr C --netns NS]   a veth parent (kept if
+                                                               there), the peer as the router in its own netns
     python tests/labkit.py multihost up|down|status N          hosts wcsmh-1..N: netns + veth + dockerd each
     python tests/labkit.py multihost stop|start I              host I's dockerd only ("engine down" and back)
     python tests/labkit.py lab snapshot FILE | lab check FILE  the lab's containers: ids, running, answering
@@ -85,6 +87,27 @@ def veth_up(name, host_cidr=None, router_cidr=None, router_netns=None):
     else:
         sh("ip", "link", "set", peer, "up")
     return name
+
+
+def veth_ensure(name, host_cidr=None, router_cidr=None, router_netns=None):
+    """Like veth_up, but keeps an existing pair (networks may be attached to it): only what is missing is made.
+    Returns True when the pair was created."""
+    created = False
+    if router_netns:
+        netns_add(router_netns)
+    peer_ns = ["ip", "-n", router_netns] if router_netns else ["ip"]
+    if not link_exists(name):
+        sh("ip", "link", "add", name, "type", "veth", "peer", "name", name + "-up")
+        if router_netns:
+            sh("ip", "link", "set", name + "-up", "netns", router_netns)
+        created = True
+    if host_cidr:
+        sh("ip", "addr", "replace", host_cidr, "dev", name)
+    sh("ip", "link", "set", name, "up")
+    if router_cidr:
+        sh(*peer_ns, "addr", "replace", router_cidr, "dev", name + "-up")
+    sh(*peer_ns, "link", "set", name + "-up", "up")
+    return created
 
 
 def veth_down(name, router_netns=None):
@@ -422,6 +445,12 @@ def main(argv=None):
     eng.add_argument("cmd", choices=["up", "down", "clean"])
     eng.add_argument("name")
     eng.add_argument("--bridge", nargs=2, metavar=("NAME", "CIDR"))
+    veth = sub.add_parser("veth")
+    veth.add_argument("cmd", choices=["up", "down"])
+    veth.add_argument("name")
+    veth.add_argument("--host-cidr")
+    veth.add_argument("--router-cidr")
+    veth.add_argument("--netns")
     mh = sub.add_parser("multihost")
     mh.add_argument("cmd", choices=["up", "down", "status", "stop", "start"])
     mh.add_argument("n", type=int, choices=range(1, MULTIHOST_MAX + 1))
@@ -439,6 +468,14 @@ def main(argv=None):
             engine.clean()
         else:
             engine.down()
+        return 0
+    if args.area == "veth":
+        if args.cmd == "up":
+            if veth_ensure(args.name, args.host_cidr, args.router_cidr, args.netns):
+                say("created veth %s <-> %s-up%s" % (args.name, args.name, " in " + args.netns if args.netns else ""))
+        elif link_exists(args.name) or (args.netns and netns_exists(args.netns)):
+            veth_down(args.name, args.netns)
+            say("removed veth %s%s" % (args.name, " and netns " + args.netns if args.netns else ""))
         return 0
     if args.area == "multihost":
         multihost(args.cmd, args.n)
