@@ -383,11 +383,11 @@ def lab_state():
     state = {}
     for line in out.splitlines():
         name, cid, status = line.split()
-        url = "http://127.0.0.1:8081/?action=stat"
-        stat = sh("docker", "exec", name, "sh", "-c", 'wget -qO- -T 5 "$0" || curl -sf -m 5 "$0"', url,
-                  check=False) if status == "running" else None
+        # busybox wget has no working -T here (it crashes): the timeout comes from docker exec's caller
+        stat = sh("docker", "exec", name, "sh", "-c", 'wget -qO- "$0" 2>/dev/null || curl -sf "$0"',
+                  "http://127.0.0.1:8081/?action=stat", check=False, timeout=15) if status == "running" else None
         state[name] = {"id": cid, "running": status == "running",
-                       "answers": bool(stat and stat.returncode == 0 and "streams" in stat.stdout)}
+                       "answers": bool(stat and stat.returncode == 0 and "connections=" in stat.stdout)}
     return state
 
 
@@ -419,7 +419,9 @@ def _check(kind, before_file):
         if not before:
             print("lab check: no lab was running before; nothing to compare")
             return 0
-        bad = [n for n in before if after.get(n) != before[n] or not after[n]["answers"]]
+        same = ("id", "running")
+        bad = [n for n in before if n not in after or any(after[n][k] != before[n][k] for k in same)
+               or not after[n]["answers"]]
         for name in sorted(before):
             print("lab check: %s before %s after %s" % (name, before[name], after.get(name)))
         if bad or not all(v["running"] for v in after.values()):
