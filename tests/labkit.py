@@ -1,8 +1,10 @@
 """The test lab in one place: veth pairs, network namespaces, private Docker engines, the emulator images in them,
 the multihost "hosts", and the checks that a running `make lab` and the user's home were left alone.
 
-Used by the pytest fixtures (tests/integration/conftest.py and the areas' conftests), Molecule (scripts/molecule.sh,
-scripts/multihost-engines.sh), the version matrix (tests/matrix) and the benchmarks. From a shell:
+Used by the pytest fixtures (tests/integration/conftest.py and the areas' conftests), the Molecule scenarios
+(molecule/shared/engine_*.yml, the veths of default and bad_input, scripts/multihost-engines.sh for multihost), the
+version matrix (tests/matrix), the CI lab check (.ci/run), scripts/test.sh's home check and benchmarks/noop_converge.py.
+From a shell:
 
     python tests/labkit.py engine up NAME --bridge BR CIDR     a private dockerd in this netns (prints DOCKER_HOST)
     python tests/labkit.py engine down NAME                    stop it (by its recorded pid) and remove its dirs
