@@ -10,8 +10,9 @@
 #   build        ansible-galaxy collection build
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
 # Tests that pin containers or purge run on private engines (tests/labkit.py), so a running `make lab` and the
-# user's own containers are neither seen nor touched. After the stages, `home` checks that ~/.ansible and ~/.cache
-# gained nothing (scripts/test-env.sh points the tools' caches and temp dirs into .cache/ of the checkout).
+# user's own containers are neither seen nor touched. After the stages, `home` checks that ~/.ansible/collections
+# gained nothing, and lists anything new in ~/.ansible, ~/.cache, ~/.local/share, ~/.config (fatal too with
+# WCS_HOME_CHECK=strict, as .ci/run sets); scripts/test-env.sh points the tools' caches and temp dirs into .cache/.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 scripts/ensure-packages.sh || exit 1
@@ -45,9 +46,12 @@ stage_molecule()    { needs_engine && scripts/molecule.sh; }
 stage_sanity()      { scripts/sanity.sh; }
 
 stage_matrix() {
-  # One tox env per ansible-core minor (tox.ini env_list); envs are created once and reused.
+  # One tox env per ansible-core minor (tox.ini env_list); envs are created once and reused. One private engine
+  # (tests/labkit.py) serves every version's lab cycle.
   needs_engine || return 1
   local env rc=0 result start version
+  python tests/labkit.py engine up wcstx-eng --bridge wcstxbr0 198.51.100.184/30 >/dev/null || return 1
+  export WCS_MATRIX_DOCKER_HOST=unix:///run/wcstx-eng/docker.sock
   for env in $(sed -n 's/^env_list *= *//p' tox.ini | tr ',' ' '); do
     start=$SECONDS
     if tox -e "$env" >"reports/matrix-$env.log" 2>&1; then result=passed; else result=FAILED; rc=1; fi
@@ -56,6 +60,8 @@ stage_matrix() {
     echo "${summary[-1]}"
     [ $result = passed ] || tail -n 40 "reports/matrix-$env.log"
   done
+  unset WCS_MATRIX_DOCKER_HOST
+  python tests/labkit.py engine down wcstx-eng || rc=1
   return $rc
 }
 stage_lint()        { ansible-lint --profile production --offline; }
