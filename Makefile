@@ -1,6 +1,6 @@
 # The two commands in the README: `make lab` and `make test`. Everything else is a building block.
 SHELL := /bin/bash
-.PHONY: lab lab-down test bootstrap docker emulator build sanity lint benchmarks
+.PHONY: lab lab-down test bootstrap docker emulator build ee matrix sanity lint benchmarks
 
 bootstrap:           ## Debian packages the lab and tests use, .venv with the pinned toolchain, .collections link
 	@scripts/ensure-packages.sh
@@ -20,6 +20,12 @@ lab-down: bootstrap  ## remove the lab (containers, network, veth, router netns)
 
 test:                ## the whole suite (scripts/test.sh installs what it needs; `scripts/test.sh unit lint` for some stages)
 	@scripts/test.sh
+
+ee: build           ## the execution environment's build context in build/ee (examples/ee/execution-environment.yml)
+	@source scripts/venv.sh && ansible-builder create -f examples/ee/execution-environment.yml --context build/ee
+
+matrix:              ## the ansible-core version matrix only (tox.ini)
+	@scripts/test.sh matrix
 
 sanity: bootstrap
 	@scripts/test.sh sanity

@@ -9,8 +9,9 @@ script installs into its own venv when missing (default ~/.cache/mediaops-wcs/ve
     python3 -m venv ~/.cache/mediaops-wcs/venv-bench && ~/.cache/mediaops-wcs/venv-bench/bin/pip install ansible docker
 Both playbooks run with that venv's ansible-playbook and interpreter, so only the modules differ.
 
-Uses the shared engine (/var/run/docker.sock) with names wcst-mod-bench-*, veth wcstmb0 and 198.51.100.80/28;
-removes all of it afterwards. Run as root: `python3 benchmarks/noop_converge.py [--reps 5]`.
+Runs on a private engine of its own (tests/labkit.py: wcstmb-eng, bridge wcstmbbr0 198.51.100.120/30, the emulator
+images loaded), so a running lab or other pinned containers on the default engine neither refuse nor skew it; names
+wcst-mod-bench-*, veth wcstmb0 and 198.51.100.80/28; removes all of it afterwards. Run as root: `python3 benchmarks/noop_converge.py [--reps 5]`.
 """
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import labkit  # noqa: E402  pylint: disable=wrong-import-position
+
 VENV = Path(os.environ.get("WCS_BENCH_VENV", Path.home() / ".cache/mediaops-wcs/venv-bench"))
-ENGINE = "/var/run/docker.sock"
+BENCH_ENGINE = labkit.Engine("wcstmb-eng", bridge=("wcstmbbr0", "198.51.100.120/30"))
+ENGINE = str(BENCH_ENGINE.sock)
 IMAGE = "mediaops/wcs-emulator:test"
 NET, VETH, SUBNET, GW = "wcst-mod-bench", "wcstmb0", "198.51.100.80/28", "198.51.100.81"
 COUNT = 4
@@ -160,12 +165,8 @@ def run_playbook(work, name):
 
 
 def setup(work):
-    sh("ip", "link", "del", VETH, check=False)
-    sh("ip", "link", "add", VETH, "type", "veth", "peer", "name", VETH + "-up")
-    sh("ip", "link", "set", VETH, "up")
-    sh("ip", "link", "set", VETH + "-up", "up")
-    sh("docker", "network", "rm", NET, check=False)
-    sh("docker", "network", "create", "-d", "macvlan", "-o", "parent=" + VETH, "--subnet", SUBNET,
+    labkit.veth_up(VETH)
+    sh("docker", "-H", BENCH_ENGINE.host, "network", "create", "-d", "macvlan", "-o", "parent=" + VETH, "--subnet", SUBNET,
        "--gateway", GW, NET)
     conf = work / "conf"
     conf.mkdir()
@@ -176,9 +177,9 @@ def setup(work):
 
 def cleanup():
     names = [c["name"] for p in ("o", "t") for c in containers(p)]
-    sh("docker", "rm", "-f", *names, check=False)
-    sh("docker", "network", "rm", NET, check=False)
-    sh("ip", "link", "del", VETH, check=False)
+    sh("docker", "-H", BENCH_ENGINE.host, "rm", "-f", *names, check=False)
+    sh("docker", "-H", BENCH_ENGINE.host, "network", "rm", NET, check=False)
+    labkit.veth_down(VETH)
 
 
 def main():
@@ -188,8 +189,7 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("noop_converge: run as root (veth and macvlan set-up)")
     ensure_bench_venv()
-    if sh("docker", "image", "inspect", IMAGE, check=False).returncode != 0:
-        subprocess.run([str(ROOT / "tests/emulator/build.sh")], check=True)
+    BENCH_ENGINE.up()  # builds the emulator images on the default engine first when missing
     with tempfile.TemporaryDirectory(prefix="wcst-mod-bench-") as tmp:
         work = Path(tmp)
         proxy = CountingProxy(str(work / "engine.sock"))
@@ -217,6 +217,7 @@ def main():
         finally:
             proxy.close()
             cleanup()
+            BENCH_ENGINE.down()
     med = {k: statistics.median(v) for k, v in times.items()}
     print()
     print("no-op converge of %d pinned WCS containers, %d interleaved runs each, median wall time of "

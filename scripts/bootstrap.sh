@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 PYTHON=${PYTHON:-python3}
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$root/.cache/pip}"  # not ~/.cache/pip
 
 if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $($PYTHON --version 2>&1)"

@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
 source scripts/venv.sh
+# shellcheck source=/dev/null
+source scripts/test-env.sh   # Ansible's and Molecule's temp and caches in .cache/ of the checkout, not the home
 
 PARENT=wcslab0
 PEER=wcslab0-up

@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
 source scripts/venv.sh
+# shellcheck source=/dev/null
+source scripts/test-env.sh   # Ansible's and Molecule's temp and caches in .cache/ of the checkout, not the home
 export MOLECULE_GLOB="molecule/*/molecule.yml"
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.collections"
 export MOLECULE_NO_LOG="${MOLECULE_NO_LOG:-false}"

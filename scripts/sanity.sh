@@ -22,6 +22,8 @@ if [ ! -x "$venv/bin/ansible-test" ] ; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "$core" -r requirements.txt
 fi
+# ansible-test keeps its cache in ~/.ansible/test/cache (not configurable): give it a home inside the checkout.
+export HOME="$root/.cache/ansible-test-home"
 # Per-test virtualenvs are bootstrapped with a get-pip script from a host we cannot reach: use the offline one.
 pip_version=$("$venv/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages
 class P: version = "3.11"

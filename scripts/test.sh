@@ -3,19 +3,30 @@
 #   unit         pure logic, hypothesis invariants, filters (pytest tests/unit)
 #   integration  modules, emulator, monitoring, probe against the real Docker engine (pytest tests/integration)
 #   molecule     the Molecule scenarios in molecule/ (default, multihost, bad_input)
+#   matrix       every ansible-core minor meta/runtime.yml claims (tox.ini, one venv each under .tox/): unit tests
+#                and a site / idempotence / rolling update cycle on a private engine; one line per version
 #   sanity       ansible-test sanity on a copy under ansible_collections/mediaops/wcs
 #   lint         ansible-lint --profile production
 #   build        ansible-galaxy collection build
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
+# Tests that pin containers or purge run on private engines (tests/labkit.py), so a running `make lab` and the
+# user's own containers are neither seen nor touched. After the stages, `home` checks that ~/.ansible/collections
+# gained nothing, and lists anything new in ~/.ansible, ~/.cache, ~/.local/share, ~/.config (fatal too with
+# WCS_HOME_CHECK=strict, as .ci/run sets); scripts/test-env.sh points the tools' caches and temp dirs into .cache/.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 scripts/ensure-packages.sh || exit 1
+# shellcheck source=/dev/null
+source scripts/test-env.sh
+mkdir -p reports
+python3 tests/labkit.py home snapshot reports/home-before.json
 scripts/bootstrap.sh
 # shellcheck source=/dev/null
 source scripts/venv.sh
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit integration molecule sanity lint build)
+[ ${#stages[@]} -gt 0 ] || stages=(unit integration molecule matrix sanity lint build)
+summary=()
 
 needs_engine() {
   scripts/ensure-docker.sh && tests/emulator/build.sh
@@ -33,6 +44,26 @@ stage_unit()        { run_pytest -q tests/unit; }
 stage_integration() { needs_engine && run_pytest -v -rs tests/integration; }
 stage_molecule()    { needs_engine && scripts/molecule.sh; }
 stage_sanity()      { scripts/sanity.sh; }
+
+stage_matrix() {
+  # One tox env per ansible-core minor (tox.ini env_list); envs are created once and reused. One private engine
+  # (tests/labkit.py) serves every version's lab cycle.
+  needs_engine || return 1
+  local env rc=0 result start version
+  python tests/labkit.py engine up wcstx-eng --bridge wcstxbr0 198.51.100.184/30 >/dev/null || return 1
+  export WCS_MATRIX_DOCKER_HOST=unix:///run/wcstx-eng/docker.sock
+  for env in $(sed -n 's/^env_list *= *//p' tox.ini | tr ',' ' '); do
+    start=$SECONDS
+    if tox -e "$env" >"reports/matrix-$env.log" 2>&1; then result=passed; else result=FAILED; rc=1; fi
+    version=$(".tox/$env/bin/python" -c 'from ansible.release import __version__ as v; print(v)' 2>/dev/null || echo '?')
+    summary+=("ansible-core $version ($env): $result in $((SECONDS - start))s - unit tests + site, idempotence, rolling update (reports/matrix-$env.log)")
+    echo "${summary[-1]}"
+    [ $result = passed ] || tail -n 40 "reports/matrix-$env.log"
+  done
+  unset WCS_MATRIX_DOCKER_HOST
+  python tests/labkit.py engine down wcstx-eng || rc=1
+  return $rc
+}
 stage_lint()        { ansible-lint --profile production --offline; }
 stage_build()       { ansible-galaxy collection build --force --output-path build/; }
 
@@ -46,7 +77,14 @@ for s in "${stages[@]}"; do
     failed=$((failed + 1)); failed_names+=("$s"); echo "===== stage $s FAILED after $((SECONDS - start))s ====="
   fi
 done
+echo; echo "===== home directory ====="
+if python tests/labkit.py home check reports/home-before.json; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); failed_names+=(home)
+fi
 echo
+for line in "${summary[@]}"; do echo "$line"; done
 [ $failed -eq 0 ] || echo "failed stages: ${failed_names[*]}"
 echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]

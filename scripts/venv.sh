@@ -5,4 +5,6 @@ export PATH="$_root/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$_root/ansible.cfg"
 export ANSIBLE_COLLECTIONS_PATH="$_root/.collections"
 export PYTHONPATH="$_root/.collections${PYTHONPATH:+:$PYTHONPATH}"
+# Ansible's controller-side state (galaxy cache, local temp) in the checkout, not ~/.ansible
+export ANSIBLE_HOME="$_root/.cache/ansible"
 unset _root

@@ -19,8 +19,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_IMAGE = "mediaops/wcs-emulator:test"
-if str(ROOT / ".collections") not in sys.path:
-    sys.path.insert(0, str(ROOT / ".collections"))
+for _path in (ROOT / ".collections", ROOT / "tests"):  # the collection, and tests/labkit.py (the lab set-up)
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import labkit  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _env():
@@ -62,38 +65,11 @@ def veth_parent():
     """Factory: veth_parent("wcstm1", host_cidr=None, router_cidr=None) -> parent interface name.
 
     The host side is the parent (optionally holding the host address); with router_cidr the peer is moved into
-    its own network namespace with that address, playing the upstream router. Removed afterwards.
+    its own network namespace (NAME-ns) with that address, playing the upstream router. Removed afterwards.
     """
-    made = []
-
-    def make(name, host_cidr=None, router_cidr=None):
-        assert len(name) <= 12, "interface names are at most 15 characters with the '-up' suffix"
-        peer = name + "-up"
-        sh("ip", "link", "del", name, check=False)
-        sh("ip", "link", "add", name, "type", "veth", "peer", "name", peer)
-        made.append(name)
-        if host_cidr:
-            sh("ip", "addr", "add", host_cidr, "dev", name)
-        sh("ip", "link", "set", name, "up")
-        if router_cidr:
-            ns = name + "-ns"
-            sh("ip", "netns", "del", ns, check=False)
-            sh("ip", "netns", "add", ns)
-            made.append("netns:" + ns)
-            sh("ip", "link", "set", peer, "netns", ns)
-            sh("ip", "-n", ns, "addr", "add", router_cidr, "dev", peer)
-            sh("ip", "-n", ns, "link", "set", peer, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        else:
-            sh("ip", "link", "set", peer, "up")
-        return name
-
-    yield make
-    for item in reversed(made):
-        if item.startswith("netns:"):
-            sh("ip", "netns", "del", item[len("netns:"):], check=False)
-        else:
-            sh("ip", "link", "del", item, check=False)
+    links = labkit.Links()
+    yield links.veth
+    links.remove()
 
 
 def ipvlan_attach_support(client, image):

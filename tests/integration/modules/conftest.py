@@ -2,13 +2,8 @@
 (.64 and .80 for containers, .96 and .112 for networks)."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-from pathlib import Path
-
 import docker
+import labkit
 import pytest
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_LABEL
 
@@ -54,87 +49,13 @@ def macvlan_net(module, veth_parent, cleanup):
     return make
 
 
-# A private engine for the container tests: wcs_containers works on *every* managed WCS container of an engine
-# (cpuset overlap refusal, purge), so on the shared engine it would see, and purge would remove, other areas'
-# containers. This dockerd runs in the host's network namespace (macvlan parents are the fixture's veths, and the
-# modules' sysfs parent check sees them) with its own socket, data-root and exec-root, no iptables, and its own
-# default bridge `wcstmbr0`. Never `--bridge none` here: a dockerd started that way deletes the `docker0` of its
-# network namespace, i.e. the shared engine's bridge. Stopped by its pid afterwards.
-ENGINE_DIR = Path("/run/wcstm-eng")
-ENGINE_SOCK = "unix://%s/docker.sock" % ENGINE_DIR
-ENGINE_DATA = Path("/var/lib/wcstm-eng")
-ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR = "wcstmbr0", "198.51.100.124/30"
-IMAGES = ("mediaops/wcs-emulator:test", "mediaops/wcs-emulator:next", "mediaops/wcs-emulator:broken")
-
-
-def _stop_leftover_engine():
-    """A private dockerd left by a killed session (its pidfile names it and its command line is ours)."""
-    pidfile = ENGINE_DIR / "docker.pid"
-    try:
-        pid = int(pidfile.read_text().strip())
-        cmdline = Path("/proc/%d/cmdline" % pid).read_bytes()
-    except (OSError, ValueError):
-        pidfile.unlink(missing_ok=True)
-        return
-    if b"dockerd" in cmdline and str(ENGINE_DIR).encode() in cmdline:
-        os.kill(pid, signal.SIGTERM)
-        for _attempt in range(100):
-            if not Path("/proc/%d" % pid).exists():
-                break
-            time.sleep(0.2)
-    pidfile.unlink(missing_ok=True)
-
-
+# A private engine for the container tests (tests/labkit.py): wcs_containers works on *every* managed WCS
+# container of an engine (cpuset overlap refusal, purge), so on the shared engine it would see, and purge would
+# remove, other areas' containers and a running lab. Its default bridge wcstmbr0 holds 198.51.100.124/30.
 @pytest.fixture(scope="session")
-def private_engine(docker_client, emulator_image):
+def private_engine(emulator_image):
     """(docker_host, client) of a dockerd of our own, holding the emulator images."""
-    ENGINE_DIR.mkdir(parents=True, exist_ok=True)
-    ENGINE_DATA.mkdir(parents=True, exist_ok=True)
-    (ENGINE_DIR / "daemon.json").write_text("{}")
-    _stop_leftover_engine()
-    subprocess.run(["ip", "link", "del", ENGINE_BRIDGE], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "add", ENGINE_BRIDGE, "type", "bridge"], check=True)
-    subprocess.run(["ip", "addr", "add", ENGINE_BRIDGE_CIDR, "dev", ENGINE_BRIDGE], check=True)
-    log = open("/tmp/wcstm-eng-dockerd.log", "ab")
-    proc = subprocess.Popen(
-        ["dockerd", "--host", ENGINE_SOCK, "--data-root", str(ENGINE_DATA), "--exec-root", str(ENGINE_DIR / "exec"),
-         "--pidfile", str(ENGINE_DIR / "docker.pid"), "--config-file", str(ENGINE_DIR / "daemon.json"),
-         "--bridge", ENGINE_BRIDGE, "--iptables=false", "--ip6tables=false", "--ip-masq=false",
-         "--ip-forward=false", "--userland-proxy=false", "--exec-opt", "native.cgroupdriver=cgroupfs"],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-    client = None
-    try:
-        client = docker.DockerClient(base_url=ENGINE_SOCK, timeout=60, version="1.41")  # no call until ping
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("private dockerd did not start; see /tmp/wcstm-eng-dockerd.log")
-                time.sleep(0.3)
-        for leftover in client.containers.list(all=True):  # a previous run that was killed
-            leftover.remove(force=True)
-        for net in client.networks.list():
-            if net.name.startswith(PREFIX):
-                net.remove()
-        save = subprocess.Popen(["docker", "save"] + list(IMAGES), stdout=subprocess.PIPE)
-        subprocess.run(["docker", "-H", ENGINE_SOCK, "load", "-q"], stdin=save.stdout, check=True,
-                       capture_output=True)
-        save.wait()
-        yield ENGINE_SOCK, client
-    finally:
-        if client is not None:
-            client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        subprocess.run(["ip", "link", "del", ENGINE_BRIDGE], capture_output=True, check=False)
+    yield from labkit.engine_session("wcstm-eng", "wcstmbr0", "198.51.100.124/30")
 
 
 @pytest.fixture

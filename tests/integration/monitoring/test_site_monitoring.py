@@ -1,5 +1,5 @@
 """`ansible-playbook mediaops.wcs.site -e wcs_monitoring_enabled=true` with the real tools, on this directory's
-own block and names: the whole site (plan, macvlan network on a veth parent, property files, a pinned emulator
+own block, names and private engine (conftest.py): the whole site (plan, macvlan network on a veth parent, property files, a pinned emulator
 container, health gate) followed by the monitoring role. The host cannot reach its macvlan container through the
 parent, so the WCS exporter asks from inside the container's network namespace.
 
@@ -89,13 +89,15 @@ def cpus_allowed(pid):
 
 
 @pytest.fixture
-def site(tmp_path, veth_parent, emulator_image, docker_client):
+def site(tmp_path, veth_parent, emulator_image, mon_engine):
+    docker_host, docker_client = mon_engine
     veth_parent(PARENT, host_cidr="198.51.100.130/28")
     ports = {"prom": free_port(), "node": free_port(), "exporter": free_port()}
     cpus = online_cpus()
     extra = {
         # the site's own inputs: one container on the last CPU, the first kept for the host (and monitoring)
         "wcs_container_count": 1, "wcs_name_prefix": "wcst-mon-site-", "wcs_image": emulator_image,
+        "wcs_docker_host": docker_host,
         "wcs_pull": "never", "wcs_network_name": "wcst-mon-site-net", "wcs_network_driver": "macvlan",
         "wcs_network_mode": "bridge", "wcs_network_parent": PARENT, "wcs_network_block": "198.51.100.128/28",
         "wcs_reserved_cpus": [cpus[0]], "wcs_cpusets": [str(cpus[-1])], "wcs_allow_shared_cpus": True,
@@ -106,7 +108,7 @@ def site(tmp_path, veth_parent, emulator_image, docker_client):
         "wcs_monitoring_prometheus_config_dir": str(tmp_path / "prometheus"),
         "wcs_monitoring_prometheus_port": ports["prom"], "wcs_monitoring_node_exporter_port": ports["node"],
         "wcs_monitoring_exporter_port": ports["exporter"],
-        # only the planned container: other tests' labelled containers may run on this engine
+        # only the planned container: the exporter's file_sd path (discovery has its own tests)
         "wcs_monitoring_exporter_docker_discovery": False,
         "wcs_monitoring_scrape_interval": "1s", "wcs_monitoring_scrape_timeout": "1s",
         "wcs_monitoring_node_exporter_extra_args": ["--collector.disable-defaults", "--collector.cpu",
@@ -121,6 +123,7 @@ def site(tmp_path, veth_parent, emulator_image, docker_client):
             "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}},
         "grafana": {"hosts": {"localhost": {}}}}}}))
     yield {"extra": extra, "inventory": inventory, "ports": ports, "tmp": tmp_path, "cpus": cpus,
+           "docker_host": docker_host, "client": docker_client,
            "run": tmp_path / "mon/run"}
     # the test ends with both teardowns; after a failure, stop what is left by pidfile and remove by name
     for pidfile in (tmp_path / "mon/run").glob("*.pid") if (tmp_path / "mon/run").exists() else []:
@@ -131,7 +134,8 @@ def site(tmp_path, veth_parent, emulator_image, docker_client):
         net.remove()
 
 
-def test_site_with_monitoring(site, playbook, docker_client):
+def test_site_with_monitoring(site, playbook):
+    docker_client = site["client"]
     stamp("site with monitoring")
     first = playbook("mediaops.wcs.site", inventory=site["inventory"], extra_vars=site["extra"])
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
@@ -199,7 +203,7 @@ def test_site_with_monitoring(site, playbook, docker_client):
 
     # the monitoring role again with the same plan (read back from the exporter's targets file): no change
     targets = json.loads((site["tmp"] / "mon/targets.json").read_text())
-    plan = {"host": "localhost", "docker_host": "unix:///var/run/docker.sock",
+    plan = {"host": "localhost", "docker_host": site["docker_host"],
             "reserved_cpus": targets["reserved_cpus"], "containers": targets["containers"]}
     second = playbook(ROLE_ONLY, inventory=site["inventory"], extra_vars=dict(site["extra"], wcs_plan=plan))
     assert second.returncode == 0, second.stdout[-3000:]

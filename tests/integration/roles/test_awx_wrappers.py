@@ -1,7 +1,8 @@
 """The AWX project's wrapper playbooks (examples/awx-project/) parse and run against the lab inventory.
 
-Throwaway resources of this area (docs/design.md): block 198.51.100.144/28, prefix wcst-rol-, veth wcstr*.
-The lab inventory is used as shipped; extra vars move it onto those resources, as an AWX job template would.
+Throwaway resources of this area (docs/design.md): block 198.51.100.144/28, prefix wcst-rol-, veth wcstr*, the
+area's private engine (conftest.py). The lab inventory is used as shipped; extra vars move it onto those resources
+(wcs_docker_host included), as an AWX job template would.
 """
 from __future__ import annotations
 
@@ -51,7 +52,18 @@ def test_requirements_name_the_collection():
 
 
 @pytest.fixture
-def rol_vars(tmp_path, veth_parent, emulator_image, playbook):
+def rol_engine(roles_engine):
+    """The area's engine, emptied after each test (a failed test's containers and networks)."""
+    host, client = roles_engine
+    yield host, client
+    for container in client.containers.list(all=True, filters={"name": "wcst-rol-"}):
+        container.remove(force=True)
+    for net in client.networks.list(names=["wcst-rol-net"]):
+        net.remove()
+
+
+@pytest.fixture
+def rol_vars(tmp_path, veth_parent, emulator_image, playbook, rol_engine):
     parent = veth_parent("wcstr1", host_cidr="198.51.100.146/28", router_cidr="198.51.100.145/28")
     conf_root = tmp_path / "conf"
     extra = {
@@ -61,15 +73,15 @@ def rol_vars(tmp_path, veth_parent, emulator_image, playbook):
         "wcs_network_block": "198.51.100.144/28",
         "wcs_conf_root": str(conf_root),
         "wcs_image": emulator_image,
+        "wcs_docker_host": rol_engine[0],
     }
     yield extra
     # whatever a failed test left behind
     playbook(AWX / "teardown.yml", inventory=LAB, extra_vars=dict(extra, wcs_teardown_conf=True))
-    subprocess.run(["docker", "rm", "-f", "wcst-rol-1", "wcst-rol-2"], capture_output=True, check=False)
-    subprocess.run(["docker", "network", "rm", "wcst-rol-net"], capture_output=True, check=False)
 
 
-def test_wrappers_run_site_idempotent_then_teardown(docker_client, rol_vars, playbook):
+def test_wrappers_run_site_idempotent_then_teardown(rol_engine, rol_vars, playbook):
+    docker_client = rol_engine[1]
     pre = playbook(AWX / "preflight.yml", inventory=LAB, extra_vars=rol_vars)
     assert pre.returncode == 0, pre.stdout[-3000:]
     assert recap(pre.stdout)["changed"] == 0
@@ -103,7 +115,8 @@ def test_wrappers_run_site_idempotent_then_teardown(docker_client, rol_vars, pla
     assert not (Path(rol_vars["wcs_conf_root"]) / "wcst-rol-1").exists()
 
 
-def test_site_refuses_bad_input_before_changing_anything(docker_client, rol_vars, playbook):
+def test_site_refuses_bad_input_before_changing_anything(rol_engine, rol_vars, playbook):
+    docker_client = rol_engine[1]
     bad = playbook(AWX / "site.yml", inventory=LAB, extra_vars=dict(rol_vars, wcs_container_count=5))
     assert bad.returncode != 0
     assert "only 2 free cores" in " ".join(bad.stdout.split())
