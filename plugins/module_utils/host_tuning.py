@@ -1062,3 +1062,28 @@ def managed_containers(client):
         name = (entry.get("Names") or ["/" + entry["Id"][:12]])[0].lstrip("/")
         found[entry["Id"]] = {"name": name, "cpuset": labels.get("mediaops.wcs.cpuset", "")}
     return found
+
+
+def audit_result(plan, root="/", record_path=RECORD_PATH, container_ids=(), pids=()):
+    """What host_tuning_facts returns: {table, issues, refusal, ansible_facts} of the host (or tree) at ``root``.
+
+    A plan that tuning would refuse (e.g. no reserved CPUs) is still audited against its WCS CPUs; the refusal is
+    the last line of the table. PlanError for an unreadable tree.
+    """
+    online = online_cpus(root) or None
+    refusal = ""
+    try:
+        wcs, house, parent = wcs_split(plan, online)
+    except PlanError as err:
+        refusal = str(err)
+        plan = plan if isinstance(plan, dict) else {}
+        wcs = sorted({cpu for c in plan.get("containers") or [] for cpu in parse_cpuset(c.get("cpuset") or "")})
+        house = []
+        parent = (plan.get("network") or {}).get("parent")
+    state = audit(root, wcs, house, parent, container_ids=list(container_ids), record=load_record(root, record_path),
+                  pids=set(pids) or None)
+    lines = table(state)
+    if refusal:
+        lines.append("tuning would refuse: " + refusal)
+    return {"table": lines, "issues": state["issues"], "refusal": refusal,
+            "ansible_facts": {"wcs_tuning_audit": public(state)}}

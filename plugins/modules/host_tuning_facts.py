@@ -139,29 +139,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    root = p["root"]
-    live = root in ("", "/")
-    refusal = ""
+    live = p["root"] in ("", "/")
     try:
-        online = ht.online_cpus(root) or None
-        try:
-            wcs, house, parent = ht.wcs_split(p["plan"], online)
-        except PlanError as err:
-            refusal = str(err)
-            plan = p["plan"] if isinstance(p["plan"], dict) else {}
-            wcs = sorted({cpu for c in plan.get("containers") or [] for cpu in ht.parse_cpuset(c.get("cpuset") or "")})
-            house = []
-            parent = (plan.get("network") or {}).get("parent")
-        record = ht.load_record(root, p["record_path"])
-        state = ht.audit(root, wcs, house, parent, container_ids=container_ids(module, live), record=record,
-                         pids=set(p["process_pids"]) or None)
+        result = ht.audit_result(p["plan"], p["root"], p["record_path"], container_ids(module, live),
+                                 p["process_pids"])
     except PlanError as err:
         module.fail_json(msg=str(err))
-    lines = ht.table(state)
-    if refusal:
-        lines.append("tuning would refuse: " + refusal)
-    module.exit_json(changed=False, table=lines, issues=state["issues"], refusal=refusal,
-                     ansible_facts={"wcs_tuning_audit": ht.public(state)})
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":
