@@ -15,6 +15,9 @@ MANAGED_FILTER = MANAGED_LABEL + "=true"      # the engine's label filter for "m
 SPEC_LABEL = "mediaops.wcs.spec"              # the spec the module set, as JSON (idempotence reads it back)
 CPUSET_LABEL = "mediaops.wcs.cpuset"
 SECRET_LABEL = "mediaops.wcs.secret.%s"       # % field: a salted digest, never the secret
+# sha256 of the conf dir's files the container was created with: files changed since (a run that rendered them but
+# failed or was refused before the restart) still count as a change on the next run
+CONF_HASH_LABEL = "mediaops.wcs.conf_hash"
 
 # Where a container's property files are mounted (read-only).
 CONF_MOUNT = "/conf"

@@ -8,6 +8,7 @@ The pure decisions (spec, validation, differences) live in container_spec.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
@@ -186,6 +187,27 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
                                 "Fix: check the container's configuration, or raise wait_timeout. Last log "
                                 "lines:\n%s" % (name, port, timeout, last, logs_tail(client, cid)))
         time.sleep(0.5)
+
+
+def conf_files_hash(conf_dir):
+    """sha256 over the names and bytes of the regular files directly in ``conf_dir`` (what the container reads at
+    start); None when it is not a directory here."""
+    if not os.path.isdir(conf_dir):
+        return None
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(conf_dir)):
+        path = os.path.join(conf_dir, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as handle:
+                digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + handle.read() + b"\0")
+    return digest.hexdigest()
+
+
+def add_conf_hashes(desired):
+    """Local engine: each container's conf dir hash (see conf_files_hash), for the label and the comparison."""
+    for d in desired:
+        if d["spec"] and d["spec"]["conf_dir"]:
+            d["conf_hash"] = conf_files_hash(d["spec"]["conf_dir"])
 
 
 def conf_dir_problems(desired):

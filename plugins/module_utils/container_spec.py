@@ -16,7 +16,7 @@ import json
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  # noqa: F401 - re-exported
-    CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
+    CONF_HASH_LABEL, CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
@@ -260,6 +260,8 @@ def labels_for(desired):
     labels[CPUSET_LABEL] = spec["cpuset"] or ""
     for field, value in desired["secrets"].items():
         labels[SECRET_LABEL % field] = secret_hash(desired["name"], field, value)
+    if desired.get("conf_hash"):
+        labels[CONF_HASH_LABEL] = desired["conf_hash"]
     return labels
 
 
@@ -337,6 +339,11 @@ def differences(desired, inspect, image_id=None):
         have = labels.get(SECRET_LABEL % field)
         if (want is None) != (have is None) or (want is not None and secret_hash(desired["name"], field, want) != have):
             changes.append(field)
+    # property files differ from the ones it was created with; unknown on either side (a remote engine, a container
+    # created before the label existed) is no change
+    ran = labels.get(CONF_HASH_LABEL)
+    if desired.get("conf_hash") and ran and desired["conf_hash"] != ran:
+        changes.append("conf_files")
     return changes
 
 

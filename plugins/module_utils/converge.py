@@ -45,6 +45,10 @@ def field_changes(entry, diff, config_changed):
     for field in entry.get("changes") or []:
         if field == "container":
             continue
+        if field == "conf_files":  # files on disk newer than what the container started with
+            if name not in config_changed:
+                out.append("property files")
+            continue
         if field in SECRETS:
             out.append("%s (changed)" % field)
         else:
@@ -69,8 +73,9 @@ def decide(check, config_changed=(), disruptive=False, force=False, drain_timeou
         restarts = _restarts(entry, config_changed)
         streams = entry.get("streams")
         action = entry.get("action", "unchanged")
-        if action == "unchanged" and name in config_changed:
-            action = "restarted" if entry.get("running") else "started"
+        if name in config_changed and action in ("unchanged", "updated"):
+            # new property files or keystore: a restart (after any live update), or just the start of a stopped one
+            action = "restarted" if entry.get("running") else ("started" if action == "unchanged" else action)
         if not restarts:
             way = "now"
             out["fast"].append(name)

@@ -28,6 +28,9 @@ description:
     is removed and the old one renamed back and started again, and the error says so. A container left aside by
     an interrupted run is removed once its successor exists.
   - O(image) may be a local image ID (V(sha256:...)); it is compared with the ID the container runs.
+  - With a local engine, each container records a hash of its conf dir's files (label C(mediaops.wcs.conf_hash)):
+    files that differ from the ones it was created with are a change (V(conf_files)) and recreate it, also on a
+    later run when the run that rendered them failed or was refused before the restart.
   - Refuses a cpuset that overlaps another container of the set or another managed WCS container on the engine
     unless O(allow_shared_cpus=true).
   - A no-op run costs one container list (filtered by label), one image list and one inspect per container.
@@ -318,7 +321,7 @@ pulled:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import (
-    EngineFailure, conf_dir_problems, diff_of, ensure_images, execute, leftovers_of, live_streams,
+    EngineFailure, add_conf_hashes, conf_dir_problems, diff_of, ensure_images, execute, leftovers_of, live_streams,
     managed_containers, others_cpusets, plan, result_of, wait_for)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     desired_container, merged_items, validate_set)
@@ -399,6 +402,7 @@ def main():
     if engine_is_local(p):
         # In check mode the property files are not rendered either, so a missing conf_dir is expected there.
         problem = None if module.check_mode else conf_dir_problems(desired)
+        add_conf_hashes(desired)
         if problem:
             module.fail_json(msg=problem)
     elif p["wait"] or any(d["wait"] for d in desired):

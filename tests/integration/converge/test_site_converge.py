@@ -52,7 +52,7 @@ def site(engine, parent, tmp_path_factory):
                  "wcs_pull": "never", "wcs_docker_host": host, "wcs_network_name": PREFIX + "net",
                  "wcs_network_driver": "macvlan", "wcs_network_parent": parent,
                  "wcs_network_block": "198.51.100.224/28", "wcs_reserved_cpus": [], "wcs_heap": "512m",
-                 "wcs_conf_root": str(tmp / "conf"), "wcs_password": "cv-password", "wcs_drain_interval": 1,
+                 "wcs_memory_limit": "1500m", "wcs_conf_root": str(tmp / "conf"), "wcs_password": "cv-password", "wcs_drain_interval": 1,
                  "wcs_drain_timeout": 60, "wcs_wait_timeout": 30, "wcs_health_timeout": 30,
                  "wcs_health_interval": 1}}}}}))
 

@@ -180,3 +180,20 @@ def test_validate_accepts_exactly_disjoint_sets(sets):
 def test_env_roundtrip_is_idempotent(env):
     d = one(env=env)
     assert differences(d, inspect_of(d)) == []
+
+
+def test_conf_files_newer_than_the_container_are_a_change():
+    from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (  # pylint: disable=C0415
+        desired_container, differences, labels_for)
+    item = {"name": "wcs-1", "image": "wcs:1", "conf_dir": "/opt/wcs/wcs-1/conf"}
+    ran = desired_container(item)
+    ran["conf_hash"] = "a" * 64
+    inspect = {"Config": {"Image": "wcs:1", "Labels": labels_for(ran), "Env": []},
+               "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": "default"},
+               "Mounts": [{"Destination": "/conf", "Source": "/opt/wcs/wcs-1/conf"}]}
+    same, newer, unknown = (dict(desired_container(item), conf_hash=h) for h in ("a" * 64, "b" * 64, None))
+    assert differences(same, inspect) == []
+    assert differences(newer, inspect) == ["conf_files"]
+    assert differences(unknown, inspect) == []  # a remote engine cannot hash the files: no change
+    del inspect["Config"]["Labels"]["mediaops.wcs.conf_hash"]
+    assert differences(newer, inspect) == []  # created before the label existed: no change

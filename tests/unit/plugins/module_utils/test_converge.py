@@ -74,3 +74,10 @@ def test_table_has_a_row_per_container():
     assert lines[1].split()[:5] == ["container", "action", "restart", "streams", "way"]
     assert lines[2].split()[:5] == ["wcs-1", "recreate", "yes", "4", "rolling"]
     assert lines[3].split()[:5] == ["wcs-2", "nothing", "no", "0", "now"]
+
+
+def test_live_update_with_new_property_files_is_a_restart_the_rolling_way():
+    out = decide(check(entry("wcs-1", "updated", streams=2, changes=["memory"]),
+                       before={"wcs-1": {"memory": 1}}, after={"wcs-1": {"memory": 2}}), config_changed=["wcs-1"])
+    assert out["rolling"] == ["wcs-1"]
+    assert out["rows"][0]["action"] == "restart" and out["rows"][0]["fields"] == ["memory 1 -> 2", "property files"]
