@@ -19,7 +19,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http
 
 IMAGE = "mediaops/wcs-emulator:test"
 NET = PREFIX + "net"
-FOLLOWER = ROOT / "roles/firewall/files/wcs_firewall_follow.py"
+FOLLOWER = ROOT / "plugins/module_utils/firewall_follow.py"  # runnable as a program from the checkout
 ADMIN_PORTS = (8081, 2001, 8444)
 MEDIA_FROM, MEDIA_TO = 31001, 31100
 
