@@ -36,7 +36,8 @@ except ImportError:  # the module reports it (get_client); the program needs it 
 
 if __package__:  # imported as the collection's module_util (by wcs_firewall, or tests)
     from ansible_collections.mediaops.wcs.plugins.module_utils import firewall
-else:  # run as a program: firewall.py and errors.py lie next to it (script directory first on sys.path)
+else:  # run as a program: firewall.py and errors.py lie next to it (first on sys.path even with -I or -P)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import firewall  # type: ignore[import-not-found, no-redef]
 
 LOG = logging.getLogger("wcs_firewall_follow")
