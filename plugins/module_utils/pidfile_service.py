@@ -117,3 +117,20 @@ def tail(path, lines=20):
             return b"\n".join(handle.read().splitlines()[-lines:]).decode("utf-8", "replace")
     except OSError:
         return "(no log)"
+
+
+def main(argv=None):
+    """``pidfile_service.py stop|status PIDFILE PROGRAM`` (cleanups of test labs: only our process is signalled)."""
+    import sys  # pylint: disable=import-outside-toplevel
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3 or args[0] not in ("stop", "status"):
+        sys.stderr.write("usage: pidfile_service.py stop|status PIDFILE PROGRAM\n")
+        return 2
+    action, pidfile, program = args
+    pid = stop(pidfile, program) if action == "stop" else running(pidfile, program)[0]
+    print("%s %d" % ("stopped" if action == "stop" else "running", pid) if pid else "absent")
+    return 0 if pid or action == "stop" else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
