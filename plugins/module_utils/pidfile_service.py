@@ -128,7 +128,7 @@ def main(argv=None):
         return 2
     action, pidfile, program = args
     pid = stop(pidfile, program) if action == "stop" else running(pidfile, program)[0]
-    print("%s %d" % ("stopped" if action == "stop" else "running", pid) if pid else "absent")
+    sys.stdout.write("%s %s\n" % ("stopped" if action == "stop" else "running", pid) if pid else "absent\n")
     return 0 if pid or action == "stop" else 3
 
 

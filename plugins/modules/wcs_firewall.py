@@ -475,6 +475,7 @@ class Follower:
                        "unit": follow.UNIT if self.manager == "systemd" else None, "files_changed": [],
                        "actions": []}
         self.diffs = []
+        self.systemctl_bin = None
 
     def act(self, action):
         self.result["actions"].append(action)
@@ -517,9 +518,9 @@ class Follower:
         return True
 
     def systemctl(self, *args, check=True):
-        if not hasattr(self, "_systemctl"):
-            self._systemctl = self.module.get_bin_path("systemctl", required=True)
-        rc, out, err = self.module.run_command([self._systemctl] + list(args))
+        if self.systemctl_bin is None:
+            self.systemctl_bin = self.module.get_bin_path("systemctl", required=True)
+        rc, out, err = self.module.run_command([self.systemctl_bin] + list(args))
         if check and rc != 0:
             self.module.fail_json(msg="systemctl %s failed: %s" % (" ".join(args), (err or out).strip()),
                                   follower=self.result)
@@ -563,7 +564,7 @@ class Follower:
         if pid and argv == self.argv and not program_changed:
             self.result.update(state="running", pid=pid)
             return
-        if pid and self.act("stop pid %d (%s)" % (pid, "program changed" if program_changed else "command line")):
+        if pid and self.act("stop pid %s (%s)" % (pid, "program changed" if program_changed else "command line")):
             pidfile_service.stop(self.pidfile, self.program)
         if self.act("start"):
             try:
@@ -586,7 +587,7 @@ class Follower:
                         self.systemctl("daemon-reload", check=False)
         elif self.manage:
             pid, _argv = pidfile_service.running(self.pidfile, self.program)
-            if pid and self.act("stop pid %d" % pid):
+            if pid and self.act("stop pid %s" % pid):
                 pidfile_service.stop(self.pidfile, self.program)
         if os.path.isdir(self.dir):
             self.diffs.append({"before_header": self.dir, "after_header": self.dir, "before": "(directory)\n",
