@@ -17,7 +17,7 @@ description:
     intent (the static address in IPAMConfig, not the live one; removed env entries; one spelling of image names
     and network modes). A change of any recorded field (image or what its tag points to, cpuset, cpuset_mems,
     network, address, env, secrets, mounts, memory, restart policy, ulimits, labels) recreates that container
-    only - except when only cpuset, cpuset_mems, memory or restart policy change on a running container: those
+    only - except when only cpuset, cpuset_mems, memory or restart policy change on a running container; those
     are applied live with the engine's update call (action V(updated)), no restart, streams kept. The JVM in the
     container sized its thread pools from the CPUs it saw at start; a live cpuset change does not resize them (a
     restart does, see the rollout role).

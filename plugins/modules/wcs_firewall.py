@@ -26,6 +26,13 @@ description:
     image needs none). Needs root on the Docker host and a local engine.
   - Idempotent, what the kernel holds (C(nft -j list table)) is compared with what is wanted; the table is
     replaced atomically only when they differ, so counters survive a no-op converge.
+  - "The same run keeps the follower in place (O(follower)): it installs the follower program and the module_utils
+    it imports from its own payload into O(follower_dir)/bin (only files whose bytes differ are written), and runs
+    it as the systemd unit C(wcs-firewall-follow) or, without systemd as PID 1, as a detached process with a pidfile
+    (O(follower_dir)/run/wcs-firewall-follow.pid, log in O(follower_dir)/log). A changed program, unit or command
+    line restarts it. On a host where all is in place this costs no more than reading a few files."
+  - When C(nft) is missing the module fails before anything changes with C(nft_missing=true), so a role can
+    install nftables only then (role mediaops.wcs.firewall does).
 version_added: 1.1.0
 author:
   - mediaops engineering (@mediaops)
@@ -33,10 +40,12 @@ extends_documentation_fragment:
   - mediaops.wcs.docker
 attributes:
   check_mode:
-    description: Reports which containers' rules and files would change; applies and writes nothing.
+    description: Reports which containers' rules and files would change and what would be done to the follower
+      (C(follower.actions)); applies, writes, starts and stops nothing.
     support: full
   diff_mode:
-    description: The ruleset before (as the kernel holds it, without counter values) and after, per container.
+    description: The ruleset before (as the kernel holds it, without counter values) and after, per container; the
+      follower's unit file; the sha256 of each follower file that differs.
     support: full
 options:
   containers:
@@ -106,6 +115,53 @@ options:
     description: Host directory of the per-container ruleset files (created mode 0700; files 0600).
     type: path
     default: /etc/mediaops-wcs/firewall
+  follower:
+    description:
+      - The host-side follower that applies a container's ruleset file again whenever it starts in a new network
+        namespace.
+      - V(auto) - V(present) with O(state=present); with O(state=absent) V(absent) once no ruleset file is left in
+        O(rules_dir) (the follower serves every file there, other deployments' too), else left alone.
+      - V(present) - installed and running (started, or restarted when its program, unit or command line changed).
+      - V(absent) - stopped, its unit and O(follower_dir) removed.
+      - V(ignore) - not looked at.
+    type: str
+    choices: [auto, present, absent, ignore]
+    default: auto
+  follower_dir:
+    description: The follower's directory on the host (C(bin/) program and module_utils, C(run/) pidfile, C(log/)).
+    type: path
+    default: /opt/mediaops-wcs-firewall
+  service_manager:
+    description:
+      - V(systemd) - the unit C(wcs-firewall-follow) (C(Restart=always)) in O(systemd_dir).
+      - V(none) - a detached process with a pidfile; its pid is trusted only while C(/proc/<pid>/cmdline) names the
+        follower program, and only that process is ever signalled.
+      - V(auto) - V(systemd) when systemd runs the host (C(/run/systemd/system) is a directory), else V(none).
+    type: str
+    choices: [auto, systemd, none]
+    default: auto
+  manage_service:
+    description: V(false) installs the files (and the unit) but starts, stops and reloads nothing (image builds).
+    type: bool
+    default: true
+  systemd_dir:
+    description: Directory of the C(wcs-firewall-follow.service) unit.
+    type: path
+    default: /etc/systemd/system
+  follower_python:
+    description: Python of the follower (needs the Docker SDK). Empty - the interpreter this module runs with.
+    type: str
+    default: ""
+  follower_cpus:
+    description: CPUs the follower runs on (kernel cpulist such as V(0,20) or V(0-1)), the host's reserved ones;
+      empty - unpinned. C(CPUAffinity=) of the unit, or the process's affinity.
+    type: str
+    default: ""
+  follower_log_level:
+    description: Log level of the follower (V(INFO) logs every rule application).
+    type: str
+    choices: [DEBUG, INFO, WARNING, ERROR]
+    default: INFO
 requirements:
   - nftables (C(nft)) and util-linux (C(nsenter)) on the Docker host
   - docker (Docker SDK for Python)
@@ -124,7 +180,15 @@ EXAMPLES = r"""
     public: [ws, wss, hls]
   become: true
 
-- name: Remove it
+- name: Same, follower as a pidfile process pinned to the reserved CPUs (host without systemd as PID 1)
+  mediaops.wcs.wcs_firewall:
+    containers: "{{ wcs_plan.containers }}"
+    admin_cidrs: ["{{ wcs_plan.network.host_address }}"]
+    service_manager: none
+    follower_cpus: "0,20"
+  become: true
+
+- name: Remove it (the follower too once no ruleset file is left)
   mediaops.wcs.wcs_firewall:
     containers: "{{ wcs_plan.containers }}"
     state: absent
@@ -156,16 +220,41 @@ pruned_files:
   returned: always
   type: list
   elements: str
+follower:
+  description:
+    - The follower. C(state) - V(running), V(installed) (O(manage_service=false)), V(absent), V(kept) (state absent
+      while other ruleset files remain) or V(ignored). C(actions) - what was (check mode - would be) done, in order.
+  returned: always
+  type: dict
+  sample:
+    state: running
+    changed: false
+    manager: none
+    pid: 4243
+    unit: null
+    files_changed: []
+    actions: []
+nft_missing:
+  description: True when the module failed because C(nft) is not installed on the host (nothing was changed).
+  returned: failure
+  type: bool
 """
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import errors as errors_utils
 from ansible_collections.mediaops.wcs.plugins.module_utils import firewall as fw
+from ansible_collections.mediaops.wcs.plugins.module_utils import firewall_follow as follow
+from ansible_collections.mediaops.wcs.plugins.module_utils import pidfile_service
+from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     docker_argument_spec, engine_is_local, get_client)
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -194,7 +283,8 @@ class Firewall:
             missing = [name for name, path in (("nft", self.nft), ("nsenter", self.nsenter)) if not path]
             if missing:
                 module.fail_json(msg="%s not found on the Docker host. Fix: install nftables and util-linux "
-                                 "(apt-get install nftables util-linux)." % " and ".join(missing))
+                                 "(apt-get install nftables util-linux)." % " and ".join(missing),
+                                 nft_missing=not self.nft)
         self.results, self.diffs = {}, []
 
     def run_nft(self, pid, args, text=None):
@@ -339,6 +429,174 @@ class Firewall:
         return gone
 
 
+def module_source(mod):
+    """The bytes of a module_util as this run has it: from the AnsiballZ payload (zipimporter) or the file."""
+    loader = getattr(mod, "__loader__", None)
+    source = None
+    if loader is not None and hasattr(loader, "get_source"):
+        source = loader.get_source(mod.__name__)
+    if source is None:
+        with open(mod.__file__, "rb") as handle:
+            return handle.read()
+    return source.encode("utf-8")
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+class Follower:
+    """Keeps the follower installed and running from this module's own payload (one remote run per concern)."""
+
+    def __init__(self, module, rules_dir):
+        self.module = module
+        p = module.params
+        self.dir = p["follower_dir"]
+        self.bin = os.path.join(self.dir, "bin")
+        self.pidfile = os.path.join(self.dir, follow.PIDFILE)
+        self.logfile = os.path.join(self.dir, follow.LOGFILE)
+        self.program = os.path.join(self.bin, follow.PROGRAM)
+        self.unit_path = os.path.join(p["systemd_dir"], follow.UNIT)
+        self.manage = p["manage_service"]
+        self.manager = p["service_manager"]
+        if self.manager == "auto":
+            self.manager = "systemd" if os.path.isdir("/run/systemd/system") else "none"
+        self.argv = follow.follower_argv(p["follower_python"] or sys.executable, self.dir, rules_dir,
+                                         p["docker_host"], p["follower_log_level"])
+        self.result = {"state": None, "changed": False, "manager": self.manager, "pid": None,
+                       "unit": follow.UNIT if self.manager == "systemd" else None, "files_changed": [],
+                       "actions": []}
+        self.diffs = []
+        self.systemctl_bin = None
+
+    def act(self, action):
+        self.result["actions"].append(action)
+        self.result["changed"] = True
+        return not self.module.check_mode
+
+    def files(self):
+        """(path, bytes, mode): the program under its installed name, then the module_utils it imports."""
+        out = [(self.program, module_source(follow), 0o644)]
+        for name, mod in (("firewall", fw), ("errors", errors_utils)):
+            out.append((os.path.join(self.bin, name + ".py"), module_source(mod), 0o644))
+        return out
+
+    def sync_file(self, path, data, mode, text_diff=False):
+        before = read_bytes(path)
+        if before == data:
+            if (os.stat(path).st_mode & 0o777) != mode and not self.module.check_mode:
+                os.chmod(path, mode)
+            return False
+        self.result["files_changed"].append(path)
+        if text_diff:
+            self.diffs.append({"before_header": path, "after_header": path, "after": data.decode("utf-8"),
+                               "before": "" if before is None else before.decode("utf-8", "replace")})
+        else:
+            self.diffs.append({"before_header": path, "after_header": path,
+                               "before": "" if before is None else "sha256 %s\n" % sha256(before),
+                               "after": "sha256 %s\n" % sha256(data)})
+        if self.act("write %s" % path):
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".wcs-fw-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp, mode)
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+        return True
+
+    def systemctl(self, *args, check=True):
+        if self.systemctl_bin is None:
+            self.systemctl_bin = self.module.get_bin_path("systemctl", required=True)
+        rc, out, err = self.module.run_command([self.systemctl_bin] + list(args))
+        if check and rc != 0:
+            self.module.fail_json(msg="systemctl %s failed: %s" % (" ".join(args), (err or out).strip()),
+                                  follower=self.result)
+        return rc, out.strip()
+
+    def present(self, cpus):
+        program_changed = False
+        for path, data, mode in self.files():
+            program_changed = self.sync_file(path, data, mode) or program_changed
+        if self.manager == "systemd":
+            self.present_systemd(cpus, program_changed)
+        else:
+            self.present_pidfile(cpus, program_changed)
+
+    def present_systemd(self, cpus, program_changed):
+        text = follow.unit_text(self.argv, format_cpuset(cpus))
+        unit_changed = self.sync_file(self.unit_path, text.encode("utf-8"), 0o644, text_diff=True)
+        if not self.manage:
+            self.result["state"] = "installed"
+            return
+        if unit_changed and self.act("systemctl daemon-reload"):
+            self.systemctl("daemon-reload")
+        if self.systemctl("is-enabled", follow.UNIT, check=False)[0] != 0 and self.act("systemctl enable"):
+            self.systemctl("enable", follow.UNIT)
+        active = self.systemctl("is-active", follow.UNIT, check=False)[0] == 0
+        if active and (unit_changed or program_changed):
+            if self.act("systemctl restart"):
+                self.systemctl("restart", follow.UNIT)
+        elif not active and self.act("systemctl start"):
+            self.systemctl("start", follow.UNIT)
+        self.result["state"] = "running"
+        if not self.module.check_mode:
+            _rc, pid = self.systemctl("show", "--property=MainPID", "--value", follow.UNIT, check=False)
+            self.result["pid"] = int(pid) if pid.isdigit() and int(pid) else None
+
+    def present_pidfile(self, cpus, program_changed):
+        if not self.manage:
+            self.result["state"] = "installed"
+            return
+        pid, argv = pidfile_service.running(self.pidfile, self.program)
+        if pid and argv == self.argv and not program_changed:
+            self.result.update(state="running", pid=pid)
+            return
+        if pid and self.act("stop pid %s (%s)" % (pid, "program changed" if program_changed else "command line")):
+            pidfile_service.stop(self.pidfile, self.program)
+        if self.act("start"):
+            try:
+                self.result["pid"] = pidfile_service.start(self.argv, self.pidfile, self.logfile, cpus)
+            except pidfile_service.StartError as exc:
+                self.module.fail_json(msg="the firewall follower did not start: %s" % exc, follower=self.result)
+        self.result["state"] = "running"
+
+    def absent(self):
+        if self.manager == "systemd":
+            if self.manage and os.path.exists(self.unit_path) and self.act("systemctl disable --now"):
+                self.systemctl("disable", "--now", follow.UNIT, check=False)
+            if os.path.exists(self.unit_path):
+                self.diffs.append({"before_header": self.unit_path, "after_header": self.unit_path,
+                                   "before": (read_bytes(self.unit_path) or b"").decode("utf-8", "replace"),
+                                   "after": ""})
+                if self.act("remove %s" % self.unit_path):
+                    os.unlink(self.unit_path)
+                    if self.manage:
+                        self.systemctl("daemon-reload", check=False)
+        elif self.manage:
+            pid, _argv = pidfile_service.running(self.pidfile, self.program)
+            if pid and self.act("stop pid %s" % pid):
+                pidfile_service.stop(self.pidfile, self.program)
+        if os.path.isdir(self.dir):
+            self.diffs.append({"before_header": self.dir, "after_header": self.dir, "before": "(directory)\n",
+                               "after": ""})
+            if self.act("remove %s" % self.dir):
+                shutil.rmtree(self.dir)
+        self.result["state"] = "absent"
+
+
 def main():
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
@@ -354,6 +612,14 @@ def main():
             read_properties=dict(type="bool", default=True),
             prune=dict(type="bool", default=True),
             rules_dir=dict(type="path", default="/etc/mediaops-wcs/firewall"),
+            follower=dict(type="str", choices=["auto", "present", "absent", "ignore"], default="auto"),
+            follower_dir=dict(type="path", default="/opt/mediaops-wcs-firewall"),
+            service_manager=dict(type="str", choices=["auto", "systemd", "none"], default="auto"),
+            manage_service=dict(type="bool", default=True),
+            systemd_dir=dict(type="path", default="/etc/systemd/system"),
+            follower_python=dict(type="str", default=""),
+            follower_cpus=dict(type="str", default=""),
+            follower_log_level=dict(type="str", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"),
         ),
         supports_check_mode=True,
     )
@@ -363,6 +629,11 @@ def main():
                          " Fix: run this module on the Docker host with its local unix:// socket." % p["docker_host"])
     try:
         rules_dir = check_abs_path(p["rules_dir"], "rules_dir")
+        check_abs_path(p["follower_dir"], "follower_dir")
+        check_abs_path(p["systemd_dir"], "systemd_dir", refuse_system=False)
+        if p["follower_python"]:
+            check_abs_path(p["follower_python"], "follower_python", refuse_system=False)
+        follower_cpus = parse_cpuset(p["follower_cpus"], "follower_cpus")
         items = []
         for index, item in enumerate(p["containers"]):
             name = check_docker_name(item.get("name"), "containers[%d].name" % index)
@@ -386,11 +657,32 @@ def main():
         pruned = firewall.prune(client, [i["name"] for i in items], rules_dir) if p["prune"] else []
     finally:
         client.close()
+
+    follower = Follower(module, rules_dir)
+    wanted = p["follower"]
+    if wanted == "auto" and p["state"] == "present":
+        wanted = "present"
+    elif wanted == "auto":  # the follower serves every file of rules_dir: it goes with the last one
+        left = [f for f in os.listdir(rules_dir) if f.endswith(".nft")] if os.path.isdir(rules_dir) else []
+        if module.check_mode:  # the files this run would have removed are still there
+            gone = {fw.rules_file_name(i["name"]) for i in items} | set(pruned)
+            left = [f for f in left if f not in gone]
+        wanted = "kept" if left else "absent"
+        if wanted == "absent" and os.path.isdir(rules_dir) and not os.listdir(rules_dir) \
+                and not module.check_mode:
+            os.rmdir(rules_dir)
+    if wanted == "present":
+        follower.present(follower_cpus)
+    elif wanted == "absent":
+        follower.absent()
+    else:
+        follower.result["state"] = {"kept": "kept", "ignore": "ignored"}[wanted]
+
     changed_names = sorted(n for n, r in firewall.results.items() if r["rules_changed"] or r["file_changed"])
-    result = dict(changed=bool(changed_names or pruned), containers=firewall.results,
-                  changed_containers=changed_names, pruned_files=pruned)
+    result = dict(changed=bool(changed_names or pruned or follower.result["changed"]), containers=firewall.results,
+                  changed_containers=changed_names, pruned_files=pruned, follower=follower.result)
     if module._diff:
-        result["diff"] = firewall.diffs
+        result["diff"] = firewall.diffs + follower.diffs
     module.exit_json(**result)
 
 

@@ -134,9 +134,10 @@ def run_module(module, args, check=False, diff=False, host="localhost", extra_en
 
 
 def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None, extra_env=None,
-                 timeout=900):
-    """Runs ansible-playbook; returns the CompletedProcess (stdout has the default callback's text)."""
-    cmd = ["ansible-playbook", str(playbook)]
+                 timeout=900, prefix=None):
+    """Runs ansible-playbook (after the argv ``prefix``, e.g. an unshare wrapper); returns the CompletedProcess
+    (stdout has the default callback's text)."""
+    cmd = list(prefix or []) + ["ansible-playbook", str(playbook)]
     if inventory:
         cmd += ["-i", str(inventory)]
     if extra_vars:

@@ -19,7 +19,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http
 
 IMAGE = "mediaops/wcs-emulator:test"
 NET = PREFIX + "net"
-FOLLOWER = ROOT / "roles/firewall/files/wcs_firewall_follow.py"
+FOLLOWER = ROOT / "plugins/module_utils/firewall_follow.py"  # runnable as a program from the checkout
 ADMIN_PORTS = (8081, 2001, 8444)
 MEDIA_FROM, MEDIA_TO = 31001, 31100
 
@@ -92,8 +92,12 @@ def wcs_set(fw_engine, internet, tmp_path_factory):
 
 
 def args(wcs_set, **extra):
+    """The rules only: the follower the module would install (default /opt/mediaops-wcs-firewall, shared with
+    whatever else runs on this machine) is left alone here; test_follower.py and test_role.py cover it in their
+    own directories."""
     out = dict(docker_host=ENGINE_SOCK, containers=wcs_set["items"], admin_cidrs=[ADMIN],
-               rules_dir=wcs_set["rules_dir"], media_port_from=40000, media_port_to=40100)
+               rules_dir=wcs_set["rules_dir"], media_port_from=40000, media_port_to=40100, follower="ignore",
+               follower_dir=str(Path(wcs_set["rules_dir"]).parent / "follow"))
     out.update(extra)
     return out
 
@@ -135,6 +139,7 @@ def test_apply_then_idempotent(wcs_set, module):
         assert path.stat().st_mode & 0o777 == 0o600
         assert has_table(wcs_set["client"], name)
     assert Path(wcs_set["rules_dir"]).stat().st_mode & 0o777 == 0o700
+    assert res["follower"]["state"] == "ignored" and not Path(args(wcs_set)["follower_dir"]).exists()
     again = module("wcs_firewall", args(wcs_set), diff=True)
     assert not again.get("failed"), again.get("msg")
     assert not again["changed"], again["changed_containers"]

@@ -1,6 +1,7 @@
 """The firewall role as site runs it (service manager none: the follower as a pidfile process), on the private
-engine: apply, idempotence, the follower putting the rules back after `docker restart`, and state absent stopping
-the follower and removing its files."""
+engine: apply, a no-op second run that is ONE remote module run (wcs_firewall, which keeps the follower in place
+itself), the follower putting the rules back after `docker restart`, and state absent stopping the follower and
+removing its files."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,8 @@ import docker
 import pytest
 
 from fwhelpers import ENGINE_SOCK, PREFIX
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import pidfile_service
 
 IMAGE = "mediaops/wcs-emulator:test"
 NAME = PREFIX + "role-1"
@@ -37,10 +40,9 @@ def role_env(fw_engine, tmp_path):
     inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
     yield {"client": client, "extra": extra, "book": book, "inventory": inventory, "tmp": tmp_path}
-    pidfile = tmp_path / "follow" / "run" / "wcs-firewall-follow.pid"
-    if pidfile.exists():  # after a failure: stop what the role started, by its pidfile
-        subprocess.run([str(tmp_path / "follow" / "bin" / "wcs_monitoring_ctl.sh"), "stop", str(pidfile)],
-                       check=False, capture_output=True)
+    # After a failure: stop what the role started, by its pidfile (only if the pid is still the follower).
+    pidfile_service.stop(str(tmp_path / "follow" / "run" / "wcs-firewall-follow.pid"),
+                         str(tmp_path / "follow" / "bin" / "wcs_firewall_follow.py"))
     try:
         client.containers.get(NAME).remove(force=True)
     except docker.errors.NotFound:
@@ -63,9 +65,13 @@ def test_role_present_idempotent_restart_absent(role_env, playbook):
     pid = int(pidfile.read_text())
     assert Path("/proc/%d" % pid).exists()
 
-    second = playbook(env["book"], inventory=env["inventory"], extra_vars=env["extra"])
+    # The no-op run: the firewall concern is exactly one remote module run, wcs_firewall (issue 16).
+    second = playbook(env["book"], inventory=env["inventory"], extra_vars=env["extra"],
+                      extra_env={"ANSIBLE_VERBOSITY": "3"})
     assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout[-3000:]
-    assert int(pidfile.read_text()) == pid
+    modules = [line.rsplit("/", 1)[-1] for line in second.stdout.splitlines() if "Using module file" in line]
+    assert modules == ["wcs_firewall.py"], modules
+    assert int(pidfile.read_text()) == pid and Path("/proc/%d" % pid).exists()
 
     env["client"].containers.get(NAME).restart(timeout=5)
     deadline = time.monotonic() + 10
@@ -92,8 +98,27 @@ def test_role_systemd_unit_rendered(role_env, playbook):
     assert run.returncode == 0, run.stdout[-3000:]
     unit = (units / "wcs-firewall-follow.service").read_text()
     assert "ExecStart=" in unit and "wcs_firewall_follow.py --rules-dir=%s" % (env["tmp"] / "rules") in unit
-    assert "--docker-host=%s" % ENGINE_SOCK in unit and "CPUAffinity=0" in unit and "Restart=always" in unit
+    assert "--docker-host=%s" % ENGINE_SOCK in unit and "CPUAffinity=0\n" in unit and "Restart=always" in unit
+    assert (env["tmp"] / "follow" / "bin" / "wcs_firewall_follow.py").is_file()
     assert not (env["tmp"] / "follow" / "run" / "wcs-firewall-follow.pid").exists()
     gone = playbook(env["book"], inventory=env["inventory"], extra_vars=dict(extra, wcs_firewall_state="absent"))
     assert gone.returncode == 0, gone.stdout[-3000:]
     assert not (units / "wcs-firewall-follow.service").exists()
+    assert not (env["tmp"] / "follow").exists()
+
+
+def test_role_without_nft_fails_before_anything_changes(role_env, playbook):
+    """nft hidden (a private mount namespace binds /dev/null over it): the module fails with nft_missing and
+    changes nothing; the role's rescue would install nftables, here it is off, so the run stops with the module's
+    own message. The no-op path (test above) never runs the package module."""
+    env = role_env
+    nft = subprocess.run(["which", "nft"], capture_output=True, text=True, check=True).stdout.strip()
+    hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind /dev/null "$0" && exec "$@"', nft]
+    run = playbook(env["book"], inventory=env["inventory"], extra_vars=env["extra"], prefix=hide,
+                   extra_env={"ANSIBLE_VERBOSITY": "3"})
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "nft not found on the Docker host" in run.stdout and "nft_missing: true" in run.stdout, run.stdout[-3000:]
+    assert "TASK [mediaops.wcs.firewall : Stop here unless nft was only missing]" in run.stdout
+    assert "Install nftables" not in run.stdout
+    assert not (env["tmp"] / "rules").exists() and not (env["tmp"] / "follow").exists()

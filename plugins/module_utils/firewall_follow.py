@@ -10,8 +10,10 @@ module wrote for that container (``<rules-dir>/<name>.nft``) inside the containe
 (the engine restarted), it applies every file to every running managed container first, so nothing started while
 it was away stays open.
 
-The rules module (firewall.py, and errors.py it imports) is the collection's own module_utils: the role copies them
-next to this file; from a checkout they are imported from ``ansible_collections.mediaops.wcs``.
+This file is a module_util of the collection and a program: M(wcs_firewall) installs it from its own AnsiballZ
+payload as ``<follower_dir>/bin/wcs_firewall_follow.py``, with the module_utils it imports (``firewall.py``,
+``errors.py``) next to it, and runs it (systemd unit or pidfile process). ``follower_argv()`` and ``unit_text()``
+say how it runs; the module compares the installed files and the unit with them byte for byte.
 
   wcs_firewall_follow.py --rules-dir /etc/mediaops-wcs/firewall [--docker-host unix:///var/run/docker.sock]
                          [--once] [--log-level INFO]
@@ -27,16 +29,63 @@ import subprocess
 import sys
 import time
 
-import docker
+try:
+    import docker
+except ImportError:  # the module reports it (get_client); the program needs it to run
+    docker = None
 
-try:  # deployed: the role copies firewall.py and errors.py next to this program
-    import firewall  # type: ignore[import-not-found]
-except ImportError:  # from a checkout (tests): the collection is on sys.path via .collections/
-    from ansible_collections.mediaops.wcs.plugins.module_utils import firewall  # type: ignore
+if __package__:  # imported as the collection's module_util (by wcs_firewall, or tests)
+    from ansible_collections.mediaops.wcs.plugins.module_utils import firewall
+else:  # run as a program: firewall.py and errors.py lie next to it (first on sys.path even with -I or -P)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import firewall  # type: ignore[import-not-found, no-redef]
 
 LOG = logging.getLogger("wcs_firewall_follow")
 MANAGED = "mediaops.wcs.managed=true"
 RECONNECT_DELAY = 2.0
+
+PROGRAM = "wcs_firewall_follow.py"  # the installed name (bin/ of the follower's directory)
+SUPPORT = ("firewall", "errors")    # the module_utils it imports, installed next to it as <name>.py
+UNIT = "wcs-firewall-follow.service"
+PIDFILE = "run/wcs-firewall-follow.pid"
+LOGFILE = "log/wcs-firewall-follow.log"
+
+
+def follower_argv(python, follower_dir, rules_dir, docker_host, log_level="INFO"):
+    """The follower's command line; a running follower with another one is restarted."""
+    return [python, os.path.join(follower_dir, "bin", PROGRAM), "--rules-dir=%s" % rules_dir,
+            "--docker-host=%s" % docker_host, "--log-level=%s" % log_level]
+
+
+def _unit_word(word):
+    """systemd's quoting of one ExecStart word ("%" is a specifier, "$" a variable)."""
+    word = word.replace("%", "%%").replace("$", "$$")
+    if word and not any(c in word for c in ' \t"\'\\;'):
+        return word
+    return '"%s"' % word.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def unit_text(argv, cpus=""):
+    """The wcs-firewall-follow systemd unit running ``argv``, pinned to ``cpus`` (kernel cpulist) when given."""
+    lines = [
+        "# Managed by mediaops.wcs (wcs_firewall)",
+        "[Unit]",
+        "Description=WCS firewall follower (re-applies each WCS container's nftables rules when it starts)",
+        "Documentation=https://github.com/mediaops/wcs/blob/main/roles/firewall/README.md",
+        "After=docker.service",
+        "Wants=docker.service",
+        "",
+        "[Service]",
+        "Type=simple",
+        "# root: enters each container's network namespace (nsenter needs CAP_SYS_ADMIN) and reads the Docker socket.",
+        "User=root",
+        "ExecStart=%s" % " ".join(_unit_word(w) for w in argv),
+    ]
+    if cpus:
+        lines += ["# The host's reserved CPUs, never a WCS container's.", "CPUAffinity=%s" % cpus.replace(",", " ")]
+    lines += ["Restart=always", "RestartSec=2", "NoNewPrivileges=true", "ProtectHome=true", "PrivateTmp=true", "",
+              "[Install]", "WantedBy=multi-user.target", ""]
+    return "\n".join(lines)
 
 
 class Follower:
@@ -120,6 +169,9 @@ class Follower:
 
 
 def main(argv=None):
+    if docker is None:
+        sys.stderr.write("wcs_firewall_follow: the Docker SDK for Python is missing (pip install docker)\n")
+        return 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--rules-dir", default="/etc/mediaops-wcs/firewall")
     parser.add_argument("--docker-host", default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
@@ -141,4 +193,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
