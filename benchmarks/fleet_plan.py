@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`preflight` over N recorded hosts: this tree against the 1.0.0 release, side by side in one run.
 
 Each host of a generated inventory is the article's 40-CPU host (the recorded tree of inventories/example), with a

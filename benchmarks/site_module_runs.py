@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Remote module runs of a no-op `site` per host: this tree against the 1.0.0 release, side by side in one run.
 
 Counted from the run itself (`-vvv` prints "Using module file ..." once per module run on the host), for 1 and 2

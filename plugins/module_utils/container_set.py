@@ -300,9 +300,9 @@ def update_live(client, step):
     try:
         client.update_container(step["id"], **kwargs)
     except APIError as exc:
+        fields = ", ".join(step["live"])
         raise EngineFailure("%s: the engine refused to update %s live: %s. Fix: set the old value back, or remove "
-                            "the container so that it is created anew" % (step["name"], ", ".join(step["live"]),
-                                                                       _explain(exc)))
+                            "the container so that it is created anew" % (step["name"], fields, _explain(exc)))
 
 
 def live_streams(inspect, port=WCS_HTTP_PORT):

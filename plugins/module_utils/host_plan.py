@@ -246,8 +246,8 @@ def explicit_cpu_plan(topology, inputs, names):
         for j in range(i + 1, len(sets)):
             common = sorted(set(ids) & set(sets[j]))
             if common:
-                problems.append("%s (%s) and %s (%s) share CPU(s) %s" % (names[i], shown[i], names[j], shown[j],
-                                                                        _cpu.format_cpuset(common)))
+                problems.append("%s (%s) and %s (%s) share CPU(s) %s"
+                                % (names[i], shown[i], names[j], shown[j], _cpu.format_cpuset(common)))
     if problems:
         raise PlanError("wcs_cpusets", inputs["cpusets"], "give every container its own cores (disjoint cpusets), "
                         "or leave wcs_cpusets empty for the computed split", why="; ".join(problems))

@@ -36,8 +36,8 @@ def error(topo, **changes):
 
 
 def test_article_host_plan():
-    plan = plan_host(topology("example"), base(wcs_plan_check_parent=True, wcs_name_prefix="wcs-docker-test-",
-                                              wcs_network_name="new-testnet"), host="wcs-example-1")
+    inputs = base(wcs_plan_check_parent=True, wcs_name_prefix="wcs-docker-test-", wcs_network_name="new-testnet")
+    plan = plan_host(topology("example"), inputs, host="wcs-example-1")
     assert plan["host"] == "wcs-example-1"
     assert plan["reserved_cpus"] == "0,10,20,30"
     assert plan["idle_cpus"] == ""

@@ -254,6 +254,8 @@ def test_garbage_in_a_recorded_file_is_data_or_a_plan_error(tmp_path_factory, re
         assert str(tree) in err.field
         return
     assert all(isinstance(c["id"], int) for c in topo["cpus"])
+
+
 def test_interface_numa_node(tmp_path):
     for name, node in (("ens1f0", "1\n"), ("ens2", "-1\n")):
         base = tmp_path / "sys" / "class" / "net" / name
