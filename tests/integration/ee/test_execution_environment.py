@@ -74,8 +74,8 @@ def test_introspect_reads_the_installed_collections_dependencies(built, tmp_path
 
 
 @pytest.mark.parametrize("platform, packages", [
-    ("dpkg", ["iproute2", "util-linux"]),   # Debian, Ubuntu
-    ("rpm", ["iproute", "util-linux"]),     # RHEL, Fedora, Rocky
+    ("dpkg", ["iproute2", "nftables", "util-linux"]),   # Debian, Ubuntu
+    ("rpm", ["iproute", "nftables", "util-linux"]),     # RHEL, Fedora, Rocky
 ])
 def test_bindep_names_the_packages_of_each_platform(platform, packages):
     depends = Depends((ROOT / "bindep.txt").read_text())

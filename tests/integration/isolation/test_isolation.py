@@ -237,7 +237,7 @@ def test_verify_isolation_host_daemon_noise_runs_where_the_host_lets_daemons_run
     mine = os.sched_getaffinity(0)
     try:
         if session_cpus:  # the playbook (and what it starts) inherits this, as a tuned host's sessions do
-            os.sched_setaffinity(0, cgroups.parse_cpu_list(session_cpus))
+            os.sched_setaffinity(0, cpusets.parse_cpuset(session_cpus))
         proc = playbook("mediaops.wcs.verify_isolation", inventory=inventory, extra_vars={
             "wcs_isolation_containers": [pinned.name], "wcs_isolation_duration": 2, "wcs_isolation_host_noise": True,
             "wcs_isolation_host_noise_loops": 2, "wcs_isolation_report_dir": str(report_dir),
@@ -246,7 +246,7 @@ def test_verify_isolation_host_daemon_noise_runs_where_the_host_lets_daemons_run
         os.sched_setaffinity(0, mine)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     line = next(x for x in proc.stdout.splitlines() if "host-daemon noise processes by allowed CPUs" in x)
-    online = cgroups.format_cpu_list(cgroups.parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text()))
+    online = cpusets.format_cpuset(cpusets.parse_cpuset(Path("/sys/devices/system/cpu/online").read_text()))
     assert ("Cpus_allowed_list:\t%s" % (session_cpus or online)) in line.replace("\\t", "\t"), line
     report = json.loads((report_dir / "report.json").read_text())
     assert report["settings"]["host_noise"] in (True, "True") and "host-daemon noise" in report["title"]

@@ -80,12 +80,16 @@ def test_lifecycle_idempotence_check_diff_and_recreate_only_the_changed(module, 
     assert {c["action"] for c in res["containers"]} == {"unchanged"}
     top["allow_shared_cpus"] = True  # c3 has no cpuset (all CPUs); this host has only two
 
-    def change(new_c1, new_c2, field1, field2):
+    def change(new_c1, new_c2, field1, field2, action1="recreated"):
+        started = {n: client.api.inspect_container(n)["State"]["StartedAt"] for n in ("wcst-mod-c1", "wcst-mod-c2")}
         res = run(module, host, [new_c1, new_c2, c3], diff=True, **top)
         got = by_name(res)
-        for name, field in (("wcst-mod-c1", field1), ("wcst-mod-c2", field2)):
-            assert got[name]["action"] == "recreated" and got[name]["changes"] == [field], got[name]
+        for name, field, action in (("wcst-mod-c1", field1, action1), ("wcst-mod-c2", field2, "recreated")):
+            assert got[name]["action"] == action and got[name]["changes"] == [field], got[name]
             assert field in res["diff"]["before"][name] and field in res["diff"]["after"][name]
+            if action == "updated":  # live: the same container, never restarted
+                assert got[name]["id"] == ids[name]
+                assert client.api.inspect_container(name)["State"]["StartedAt"] == started[name]
             ids[name] = got[name]["id"]
         assert got["wcst-mod-c3"]["action"] == "unchanged" and got["wcst-mod-c3"]["id"] == ids["wcst-mod-c3"]
         return res
@@ -97,7 +101,8 @@ def test_lifecycle_idempotence_check_diff_and_recreate_only_the_changed(module, 
     c1, c2 = dict(c1, ipv4_address="198.51.100.72"), dict(c2, conf_dir=conf_b)
     change(c1, c2, "ipv4_address", "conf_dir")
     c1, c2 = dict(c1, cpuset="0-1"), dict(c2, password="another-" + PASSWORD)
-    res = change(c1, c2, "cpuset", "password")
+    res = change(c1, c2, "cpuset", "password", action1="updated")
+    assert client.api.inspect_container("wcst-mod-c1")["HostConfig"]["CpusetCpus"] == "0-1"
     assert res["diff"]["after"]["wcst-mod-c2"]["password"] == "(changed)"
     assert res["diff"]["before"]["wcst-mod-c2"]["password"] == "(changed)"
     assert res["diff"]["after"]["wcst-mod-c2"]["license"] == "(unchanged)"
