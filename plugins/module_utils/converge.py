@@ -74,8 +74,9 @@ def decide(check, config_changed=(), disruptive=False, force=False, drain_timeou
         streams = entry.get("streams")
         action = entry.get("action", "unchanged")
         if name in config_changed and action in ("unchanged", "updated"):
-            # new property files or keystore: a restart (after any live update), or just the start of a stopped one
-            action = "restarted" if entry.get("running") else ("started" if action == "unchanged" else action)
+            # new property files or keystore: the container is created anew with them (wcs_containers sees their hash
+            # change), or a stopped one just starts
+            action = "recreated" if entry.get("running") else ("started" if action == "unchanged" else action)
         if not restarts:
             way = "now"
             out["fast"].append(name)

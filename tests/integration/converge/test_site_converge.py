@@ -117,12 +117,15 @@ class Watch:
         self.engine, self.samples, self.stop = engine, [], threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
+    def _answers(self, name):
+        try:
+            return stats(self.engine, name) is not None
+        except subprocess.CalledProcessError:  # renamed aside while its replacement starts: not serving
+            return False
+
     def _run(self):
         while not self.stop.is_set():
-            try:
-                self.samples.append({name: stats(self.engine, name) is not None for name in NAMES})
-            except subprocess.CalledProcessError:  # between remove and create: the name is briefly absent
-                self.samples.append({name: False for name in NAMES})
+            self.samples.append({name: self._answers(name) for name in NAMES})
             time.sleep(0.2)
 
     def __enter__(self):
@@ -155,7 +158,7 @@ def test_property_change_drains_and_restarts_one_container_at_a_time(engine, sit
     assert rc == 0, out[-4000:]
     flat = " ".join(out.split())
     for name in NAMES:
-        assert "%s restart yes 3 rolling property files" % name in flat, flat[-3000:]
+        assert "%s recreate yes 3 rolling property files" % name in flat, flat[-3000:]
     first, second = fired[drain_waits(NAMES[0])], fired[drain_waits(NAMES[1])]
     # while the first drained, the second was untouched and served; while the second drained, the first was back
     assert first["other_started"] == before[NAMES[1]] and first["other_answers"]
@@ -180,7 +183,7 @@ def test_fast_way_refuses_live_streams_and_goes_when_forced(engine, site):
 
     rc, out, _ = site("-e", "wcs_heap=640m", "-e", "wcs_disruptive_converge=true", "-e", "wcs_force=true")
     assert rc == 0, out[-3000:]
-    assert "%s restart yes 2 now (forced)" % NAMES[0] in " ".join(out.split())
+    assert "%s recreate yes 2 now (forced) property files" % NAMES[0] in " ".join(out.split())
     assert "PLAY [Roll running containers" in out and "skipping: no hosts matched" in out.split(
         "PLAY [Roll running containers", 1)[1]
     for name in NAMES:
@@ -200,10 +203,17 @@ def test_memory_change_is_applied_live_without_a_restart(engine, site):
     set_streams(engine, NAMES[0], 0)
 
 
-def test_no_op_site_makes_five_remote_module_runs(site):
-    rc, out, _ = site("-e", "wcs_heap=640m", "-e", "wcs_memory_limit=1200m", "-vvv")
+CORE_RUNS = ["host_facts.py", "ipvlan_network.py", "wcs_config.py", "wcs_containers.py", "wcs_containers.py"]
+
+
+@pytest.mark.parametrize("firewall,expected", [("false", CORE_RUNS), ("true", CORE_RUNS + ["wcs_firewall.py"])])
+def test_no_op_site_makes_one_remote_module_run_per_concern(site, firewall, expected):
+    """5 for the deployment (facts, engine check, network, files, containers with their health gate) whatever the
+    number of containers, plus one for the firewall when it is on (the default)."""
+    args = ("-e", "wcs_heap=640m", "-e", "wcs_memory_limit=1200m", "-e", "wcs_firewall_enabled=%s" % firewall)
+    rc, out, _ = site(*args)
     assert rc == 0, out[-3000:]
+    rc, out, _ = site(*(args + ("-vvv",)))
+    assert rc == 0 and "changed=0" in out, out[-3000:]
     runs = [line.rsplit("/", 1)[-1].strip() for line in out.splitlines() if "Using module file" in line]
-    assert len(runs) <= 5, runs
-    assert sorted(runs) == sorted(["host_facts.py", "wcs_containers.py", "ipvlan_network.py", "wcs_config.py",
-                                   "wcs_containers.py"]), runs
+    assert sorted(runs) == sorted(expected), runs

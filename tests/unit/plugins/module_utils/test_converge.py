@@ -29,7 +29,7 @@ def test_a_running_container_that_would_restart_goes_rolling(action):
 def test_new_property_files_restart_a_running_container_the_rolling_way():
     out = decide(check(entry("wcs-1", "unchanged", streams=3)), config_changed=["wcs-1"])
     assert out["rolling"] == ["wcs-1"]
-    assert out["rows"][0]["action"] == "restart" and out["rows"][0]["fields"] == ["property files"]
+    assert out["rows"][0]["action"] == "recreate" and out["rows"][0]["fields"] == ["property files"]
 
 
 @pytest.mark.parametrize("action", ["created", "started", "updated", "stopped"])
@@ -76,8 +76,8 @@ def test_table_has_a_row_per_container():
     assert lines[3].split()[:5] == ["wcs-2", "nothing", "no", "0", "now"]
 
 
-def test_live_update_with_new_property_files_is_a_restart_the_rolling_way():
+def test_live_update_with_new_property_files_is_a_recreate_the_rolling_way():
     out = decide(check(entry("wcs-1", "updated", streams=2, changes=["memory"]),
                        before={"wcs-1": {"memory": 1}}, after={"wcs-1": {"memory": 2}}), config_changed=["wcs-1"])
     assert out["rolling"] == ["wcs-1"]
-    assert out["rows"][0]["action"] == "restart" and out["rows"][0]["fields"] == ["memory 1 -> 2", "property files"]
+    assert out["rows"][0]["action"] == "recreate" and out["rows"][0]["fields"] == ["memory 1 -> 2", "property files"]
