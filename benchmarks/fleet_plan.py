@@ -66,7 +66,7 @@ def preflight(tree, inventory_path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="10,50,200", help="comma-separated host counts")
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the other side (default: 1.0.0)")
     args = parser.parse_args()

@@ -66,7 +66,7 @@ def module_runs(output):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the other side (default: 1.0.0)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wcs-site-runs-"))

@@ -28,9 +28,9 @@ description:
     is removed and the old one renamed back and started again, and the error says so. A container left aside by
     an interrupted run is removed once its successor exists.
   - O(image) may be a local image ID (V(sha256:...)); it is compared with the ID the container runs.
-  - With a local engine, each container records a hash of its conf dir's files (label C(mediaops.wcs.conf_hash)):
-    files that differ from the ones it was created with are a change (V(conf_files)) and recreate it, also on a
-    later run when the run that rendered them failed or was refused before the restart.
+  - With a local engine, each container records a hash of its conf dir's files in the label
+    C(mediaops.wcs.conf_hash). Files that differ from the ones it was created with are a change (V(conf_files)) and
+    recreate it, also on a later run when the run that rendered them failed or was refused before the restart.
   - Refuses a cpuset that overlaps another container of the set or another managed WCS container on the engine
     unless O(allow_shared_cpus=true).
   - A no-op run costs one container list (filtered by label), one image list and one inspect per container.

@@ -38,7 +38,7 @@ def cpu_ids(cpuset):
     """'0-2,5' -> {0, 1, 2, 5} (ranges expanded: a comma split would miss '0-1')."""
     ids = set()
     for part in cpuset.split(","):
-        low, _, high = part.partition("-")
+        low, _dash, high = part.partition("-")
         ids.update(range(int(low), int(high or low) + 1))
     return ids
 

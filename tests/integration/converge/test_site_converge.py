@@ -75,7 +75,7 @@ def site(engine, parent, tmp_path_factory):
         proc.wait(timeout=60)
         return proc.returncode, "".join(out), fired
 
-    rc, out, _ = run()
+    rc, out, _fired = run()
     assert rc == 0, out[-3000:]
     return run  # what it made goes with the engine's session (containers, network) and tmp_path (conf)
 
@@ -168,20 +168,20 @@ def test_property_change_drains_and_restarts_one_container_at_a_time(engine, sit
         assert started(engine, name) != before[name]
         assert stats(engine, name)["config_heap_max"] == "768m"
 
-    rc, out, _ = site("-e", "wcs_heap=768m")
+    rc, out, _fired = site("-e", "wcs_heap=768m")
     assert rc == 0 and "changed=0" in out, out[-3000:]
 
 
 def test_fast_way_refuses_live_streams_and_goes_when_forced(engine, site):
     set_streams(engine, NAMES[0], 2)
     before = {name: started(engine, name) for name in NAMES}
-    rc, out, _ = site("-e", "wcs_heap=640m", "-e", "wcs_disruptive_converge=true", "-e", "wcs_drain_timeout=0")
+    rc, out, _fired = site("-e", "wcs_heap=640m", "-e", "wcs_disruptive_converge=true", "-e", "wcs_drain_timeout=0")
     assert rc != 0
     flat = " ".join(out.split())
     assert "%s carries 2 live stream(s)" % NAMES[0] in flat and "wcs_force=true" in flat, flat[-3000:]
     assert {name: started(engine, name) for name in NAMES} == before
 
-    rc, out, _ = site("-e", "wcs_heap=640m", "-e", "wcs_disruptive_converge=true", "-e", "wcs_force=true")
+    rc, out, _fired = site("-e", "wcs_heap=640m", "-e", "wcs_disruptive_converge=true", "-e", "wcs_force=true")
     assert rc == 0, out[-3000:]
     assert "%s recreate yes 2 now (forced) property files" % NAMES[0] in " ".join(out.split())
     assert "PLAY [Roll running containers" in out and "skipping: no hosts matched" in out.split(
@@ -193,7 +193,7 @@ def test_fast_way_refuses_live_streams_and_goes_when_forced(engine, site):
 def test_memory_change_is_applied_live_without_a_restart(engine, site):
     set_streams(engine, NAMES[0], 4)
     before = {name: started(engine, name) for name in NAMES}
-    rc, out, _ = site("-e", "wcs_heap=640m", "-e", "wcs_memory_limit=1200m")
+    rc, out, _fired = site("-e", "wcs_heap=640m", "-e", "wcs_memory_limit=1200m")
     assert rc == 0, out[-3000:]
     flat = " ".join(out.split())
     assert "%s update live no 4 now memory" % NAMES[0] in flat, flat[-3000:]
@@ -211,9 +211,9 @@ def test_no_op_site_makes_one_remote_module_run_per_concern(site, firewall, expe
     """5 for the deployment (facts, engine check, network, files, containers with their health gate) whatever the
     number of containers, plus one for the firewall when it is on (the default)."""
     args = ("-e", "wcs_heap=640m", "-e", "wcs_memory_limit=1200m", "-e", "wcs_firewall_enabled=%s" % firewall)
-    rc, out, _ = site(*args)
+    rc, out, _fired = site(*args)
     assert rc == 0, out[-3000:]
-    rc, out, _ = site(*(args + ("-vvv",)))
+    rc, out, _fired = site(*(args + ("-vvv",)))
     assert rc == 0 and "changed=0" in out, out[-3000:]
     runs = [line.rsplit("/", 1)[-1].strip() for line in out.splitlines() if "Using module file" in line]
     assert sorted(runs) == sorted(expected), runs
