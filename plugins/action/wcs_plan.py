@@ -12,10 +12,11 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.host_plan import INPUTS, plan_host, plan_table
+from ansible_collections.mediaops.wcs.plugins.module_utils.plan_inputs import check_plan_inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
 
 OPTIONS = {name[len("wcs_"):]: name for name in INPUTS}
-EXTRA_OPTIONS = ("host_facts_root",)
+EXTRA_OPTIONS = ("host_facts_root", "deploy_variables")
 
 
 def _plain(value):
@@ -51,6 +52,11 @@ class ActionModule(ActionBase):
         del tmp
         args = _plain(dict(self._task.args))
         root = args.pop("host_facts_root", "") or ""
+        try:  # what the deploy writes besides the plan (property maps, JVM options, secrets): refused before anything
+            check_plan_inputs(args.pop("deploy_variables", None) or {})
+        except PlanError as err:
+            result.update(failed=True, msg=str(err), field=err.field)
+            return result
         topology, failure = self._topology(root, task_vars)
         if failure:
             result.update(failure)

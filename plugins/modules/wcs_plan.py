@@ -140,6 +140,13 @@ options:
     description: Read the topology from this recorded sysfs/procfs tree instead of the host's C(/).
     type: str
     default: ""
+  deploy_variables:
+    description:
+      - Further typed variables the deploy writes into files, labels or the engine (property maps, JVM options,
+        secrets, monitoring addresses), by their role variable name, checked first with the same rules (filter
+        M(mediaops.wcs.plan_inputs#filter)); secrets are never shown in an error.
+    type: dict
+    default: {}
 seealso:
   - module: mediaops.wcs.host_facts
   - module: mediaops.wcs.wcs_containers
