@@ -33,11 +33,19 @@ attributes:
     support: full
   async:
     support: none
+  become:
+    support: full
+    details: Becomes on the host only for the one M(mediaops.wcs.host_facts) run; the plan is computed on the controller.
   bypass_host_loop:
     support: none
   check_mode:
     support: full
     details: Only reads; runs the same in check mode.
+  connection:
+    support: full
+    details: A recorded tree with a local connection is read on the controller; otherwise one module run on the host.
+  delegation:
+    support: none
   diff_mode:
     support: none
   platform:
@@ -144,7 +152,7 @@ options:
     description:
       - Further typed variables the deploy writes into files, labels or the engine (property maps, JVM options,
         secrets, monitoring addresses), by their role variable name, checked first with the same rules (filter
-        M(mediaops.wcs.plan_inputs#filter)); secrets are never shown in an error.
+        P(mediaops.wcs.plan_inputs#filter)); secrets are never shown in an error.
     type: dict
     default: {}
 seealso:
