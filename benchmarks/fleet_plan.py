@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+import baseline
+
 ROOT = Path(__file__).resolve().parents[1]
-# The last commit of 1.0.0: the plan role still computed the plan in Jinja there.
-BASELINE = "ee5296e"
 TOPOLOGY = ROOT / "inventories" / "example" / "topology.orig"
 FIRST_BLOCK = ipaddress.IPv4Network("198.18.0.0/29")
 
@@ -43,37 +40,15 @@ def inventory(path, hosts):
     path.write_text("\n".join(lines) + "\n")
 
 
-def baseline_tree(rev, where):
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev], check=True,
-                   capture_output=True)
-    link = where / ".collections" / "ansible_collections" / "mediaops"
-    link.mkdir(parents=True)
-    (link / "wcs").symlink_to(where)
-    return where
-
-
-def preflight(tree, inventory_path, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=str(tree / ".collections"), ANSIBLE_NOCOLOR="1",
-               PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ.get("PATH", "")))
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "mediaops.wcs.preflight", "-i", str(inventory_path)] + list(extra), env=env,
-                          cwd=str(tree), capture_output=True, text=True, check=False)
-    took = time.monotonic() - start
-    if proc.returncode != 0:
-        raise SystemExit("preflight failed in %s:\n%s" % (tree, proc.stdout[-3000:] + proc.stderr[-2000:]))
-    return took
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="10,50,200", help="comma-separated host counts")
-    parser.add_argument("--baseline", default=BASELINE, help="git revision of the other side (default: 1.0.0)")
+    parser.add_argument("--baseline", default=baseline.RELEASE_1_0_0, help="git revision of the other side (default: 1.0.0)")
     args = parser.parse_args()
     counts = [int(n) for n in args.hosts.split(",")]
     work = Path(tempfile.mkdtemp(prefix="wcs-fleet-plan-"))
     try:
-        old = baseline_tree(args.baseline, work / "baseline")
+        old = baseline.add_tree(args.baseline, work / "baseline")
         rows = []
         for turn, count in enumerate(counts):
             inv = work / ("hosts-%d.yml" % count)
@@ -86,7 +61,7 @@ def main():
             took = {}
             for label, tree, extra in order:
                 print("preflight of %d hosts with %s ..." % (count, label), flush=True)
-                took[label] = preflight(tree, inv, *extra)
+                took[label] = baseline.playbook(tree, "preflight", inv, *extra)[1]
                 print("  %.1f s" % took[label], flush=True)
             rows.append((count, took["1.0.0"], took["this"], took["this+audit"]))
         print()
@@ -96,8 +71,7 @@ def main():
             figures = (count, old_s, new_s, old_s / new_s, audit_s, old_s / audit_s)
             print("%6d  %10.1f  %10.1f  %7.1fx  %16.1f  %7.1fx" % figures)
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "baseline")],
-                       capture_output=True, check=False)
+        baseline.remove_tree(work / "baseline")
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -10,12 +10,9 @@ dockerd `wcsbench`, bridge `wcsbenchbr0` 192.0.2.248/30; veth `wcspl0` with rout
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import labkit  # noqa: E402  pylint: disable=wrong-import-position
 
-BASELINE = "ee5296e"  # the last commit of 1.0.0
+import baseline  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def inventory(path, engine_host, parent, count, conf_root):
@@ -48,37 +45,20 @@ def inventory(path, engine_host, parent, count, conf_root):
         ""]))
 
 
-def site(tree, inv, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=str(tree / ".collections"), ANSIBLE_NOCOLOR="1",
-               PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ.get("PATH", "")))
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "mediaops.wcs.site", "-i", str(inv)] + list(args), env=env,
-                          cwd=str(tree), capture_output=True, text=True, check=False)
-    took = time.monotonic() - start
-    if proc.returncode != 0:
-        raise SystemExit("site failed with %s:\n%s" % (tree, proc.stdout[-3000:] + proc.stderr[-2000:]))
-    return proc.stdout, took
-
-
 def module_runs(output):
     return Counter(line.rsplit("/", 1)[-1].strip() for line in output.splitlines() if "Using module file" in line)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--baseline", default=BASELINE, help="git revision of the other side (default: 1.0.0)")
+    parser.add_argument("--baseline", default=baseline.RELEASE_1_0_0, help="git revision of the other side (default: 1.0.0)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wcs-site-runs-"))
     engine = labkit.Engine("wcsbench", bridge=("wcsbenchbr0", "192.0.2.249/30"))
     links = labkit.Links()
     rows = []
     try:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(work / "baseline"),
-                        args.baseline], check=True, capture_output=True)
-        old = work / "baseline"
-        (old / ".collections" / "ansible_collections" / "mediaops").mkdir(parents=True)
-        (old / ".collections" / "ansible_collections" / "mediaops" / "wcs").symlink_to(old)
+        old = baseline.add_tree(args.baseline, work / "baseline")
         engine.up()
         parent = links.veth("wcspl0", host_cidr="198.51.100.210/28", router_cidr="198.51.100.209/28")
         for count in (1, 2):
@@ -87,9 +67,9 @@ def main():
                 inv = work / ("hosts-%s-%d.yml" % (label, count))
                 inventory(inv, engine.host, parent, count, work / ("conf-%s-%d" % (label, count)))
                 print("site with %d container(s), %s: first converge ..." % (count, label), flush=True)
-                site(tree, inv)
+                baseline.playbook(tree, "site", inv)
                 print("  no-op converge with -vvv ...", flush=True)
-                out, took = site(tree, inv, "-vvv")
+                out, took = baseline.playbook(tree, "site", inv, "-vvv")
                 runs = module_runs(out)
                 rows.append((count, label, sum(runs.values()), took, runs))
         print()
@@ -103,8 +83,7 @@ def main():
     finally:
         engine.down()
         links.remove()
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "baseline")],
-                       capture_output=True, check=False)
+        baseline.remove_tree(work / "baseline")
         shutil.rmtree(work, ignore_errors=True)
 
 

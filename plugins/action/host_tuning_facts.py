@@ -12,16 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_tuning
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
 
 
 class ActionModule(ActionBase):

@@ -14,20 +14,10 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanErr
 from ansible_collections.mediaops.wcs.plugins.module_utils.host_plan import INPUTS, plan_host, plan_table
 from ansible_collections.mediaops.wcs.plugins.module_utils.plan_inputs import check_plan_inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
 
 OPTIONS = {name[len("wcs_"):]: name for name in INPUTS}
 EXTRA_OPTIONS = ("host_facts_root", "deploy_variables")
-
-
-def _plain(value):
-    """Ansible's tagged/lazy containers as plain Python data."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 class ActionModule(ActionBase):

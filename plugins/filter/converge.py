@@ -9,14 +9,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import converge as _converge
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
 
 
 def converge(check, config_changed=None, disruptive=False, force=False, drain_timeout=0, host=""):

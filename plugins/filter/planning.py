@@ -16,15 +16,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
 from ansible_collections.mediaops.wcs.plugins.module_utils import plan_inputs as _inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-
-
-def _plain(value):
-    """Ansible's tagged/lazy containers as plain Python data."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
 
 
 def _guard(func):
