@@ -62,24 +62,26 @@ def main():
         engine.up()
         parent = links.veth("wcspl0", host_cidr="198.51.100.210/28", router_cidr="198.51.100.209/28")
         for count in (1, 2):
-            for label, tree in (("1.0.0", old), ("this", ROOT)):
+            # "this" with the firewall (on by default since 1.1.0) and without it, the work 1.0.0 did
+            for label, tree, extra in (("1.0.0", old, ()), ("this", ROOT, ()),
+                                       ("this-fw", ROOT, ("-e", "wcs_firewall_enabled=false"))):
                 engine.clean()
                 inv = work / ("hosts-%s-%d.yml" % (label, count))
                 inventory(inv, engine.host, parent, count, work / ("conf-%s-%d" % (label, count)))
                 print("site with %d container(s), %s: first converge ..." % (count, label), flush=True)
-                baseline.playbook(tree, "site", inv)
+                baseline.playbook(tree, "site", inv, *extra)
                 print("  no-op converge with -vvv ...", flush=True)
-                out, took = baseline.playbook(tree, "site", inv, "-vvv")
+                out, took = baseline.playbook(tree, "site", inv, "-vvv", *extra)
                 runs = module_runs(out)
                 rows.append((count, label, sum(runs.values()), took, runs))
         print()
-        print("%10s  %-6s  %12s  %10s  %s" % ("containers", "tree", "module runs", "no-op (s)", "which"))
+        print("%10s  %-8s  %12s  %10s  %s" % ("containers", "tree", "module runs", "no-op (s)", "which"))
         for count, label, total, took, runs in rows:
-            print("%10d  %-6s  %12d  %10.1f  %s" % (count, label, total, took,
+            print("%10d  %-8s  %12d  %10.1f  %s" % (count, label, total, took,
                                                     ", ".join("%s x%d" % (k, v) for k, v in sorted(runs.items()))))
         print()
-        print("1.0.0: 4 + 5 per container (a 64-core host with 8 containers: %d); this tree: 5 whatever the count."
-              % (4 + 5 * 8))
+        print("1.0.0: 4 + 5 per container (a 64-core host with 8 containers: %d); this tree: 5 for the deployment "
+              "whatever the count, plus 1 for the firewall (this-fw: turned off)." % (4 + 5 * 8))
     finally:
         engine.down()
         links.remove()
