@@ -93,7 +93,9 @@ def heap_plan(host, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g
 def container_items(plan, restart=None, only=None):
     if not isinstance(plan, Mapping) or not isinstance(plan.get("containers"), list):
         raise PlanError("container_items input", type(plan).__name__, "pipe the wcs_plan fact of mediaops.wcs.wcs_plan")
-    return _host.container_items(_plain(plan), restart=_plain(restart) or (), only=_plain(only))
+    # ansible-core before 2.19 renders a Jinja `none` as "": no names given means every container ([] means none)
+    only = None if only in (None, "") else _plain(only)
+    return _host.container_items(_plain(plan), restart=_plain(restart) or (), only=only)
 
 
 class FilterModule:

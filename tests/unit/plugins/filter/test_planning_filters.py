@@ -59,3 +59,15 @@ def test_errors_become_filter_errors(name, args, words):
     with pytest.raises(AnsibleFilterError) as err:
         FILTERS[name](*args)
     assert words in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_container_items_only_empty_text_means_all_and_empty_list_none():
+    """ansible-core < 2.19 renders a Jinja `none` as '': the converge role's "all containers" must still be all."""
+    plan = {"containers": [{"name": n, "image": "i", "cpuset": "0", "cpuset_mems": "0", "ipv4_address": "a",
+                            "local_ip": "a", "external_ip": "a", "conf_dir": "/c", "memory": "1g"}
+                           for n in ("wcs-1", "wcs-2")]}
+    items = FILTERS["container_items"]
+    assert [i["name"] for i in items(plan, only="")] == ["wcs-1", "wcs-2"]
+    assert [i["name"] for i in items(plan, only=None)] == ["wcs-1", "wcs-2"]
+    assert [i["name"] for i in items(plan, only=["wcs-2"])] == ["wcs-2"]
+    assert items(plan, only=[]) == []
