@@ -192,7 +192,7 @@ def _explain(limit, capacity, cores, heap, inputs):
             "usable" if inputs["compact"] else "even", inputs["media_port_from"], inputs["media_port_to"],
             ports_per_stream(inputs["rtp_bundle"]), "" if inputs["rtp_bundle"] else " without rtp_bundle")
     if limit == "cpu":
-        return "cpu %d (%d cores x wcs_capacity_streams_per_core %d)" % (n, cores, inputs["streams_per_core"])
+        return "cpu %d (%d core(s) x wcs_capacity_streams_per_core %d)" % (n, cores, inputs["streams_per_core"])
     if limit == "heap":
         return "heap %d (%s / wcs_capacity_heap_per_stream %s)" % (n, heap, units.format_size(
             inputs["heap_per_stream"]))

@@ -124,6 +124,6 @@ def test_preflight_refuses_an_impossible_expectation_naming_the_binding_limit(pl
     assert msg.startswith("wcs_expected_streams: 3000 is wrong: wcscp-1 holds at most 2250 sessions "
                           "(binding limit: media_ports), fewer than the 3000 expected"), msg
     assert "media_ports 2250 (4500 even ports in 31001-40000, 2 per session without rtp_bundle)" in msg
-    assert "cpu 9000 (9 cores x wcs_capacity_streams_per_core 1000)" in msg
+    assert "cpu 9000 (9 core(s) x wcs_capacity_streams_per_core 1000)" in msg
     assert ("Fix: widen the media port range to 31001-43001 (wcs_media_port_to); or lower wcs_expected_streams "
             "for wcscp-1 to at most 2250") in msg

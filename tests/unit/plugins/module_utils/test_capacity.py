@@ -147,7 +147,7 @@ def test_refusal_names_every_limit_below_the_expectation_and_its_fix():
     assert err.value.field == "wcs_expected_streams" and err.value.value == 2300
     assert "wcs-1 holds at most 100 sessions (binding limit: cpu), fewer than the 2300 expected" in text
     assert ("media_ports 2250 (4500 even ports in 31001-40000, 2 per session without rtp_bundle), "
-            "cpu 100 (1 cores x wcs_capacity_streams_per_core 100), heap 1024 (1g / wcs_capacity_heap_per_stream 1m), "
+            "cpu 100 (1 core(s) x wcs_capacity_streams_per_core 100), heap 1024 (1g / wcs_capacity_heap_per_stream 1m), "
             "nofile 4488 ((wcs_nofile_limit 20000 - wcs_capacity_fd_reserve 2048) / wcs_capacity_fds_per_stream 4)"
             ) in text
     fix = text.split("Fix: ")[1]
