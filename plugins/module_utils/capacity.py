@@ -29,6 +29,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanErr
 LIMITS = ("media_ports", "cpu", "heap", "nofile")
 MAX_PORT = 65535
 MAX_STREAMS = 10 ** 7
+MAX_NOFILE = 1 << 30  # far above the kernel's nr_open (1048576 by default)
 
 
 # -- predicates ----------------------------------------------------------------------------------------------------
@@ -99,8 +100,8 @@ def _port(value, field):
 
 def _figure(value, field, what):
     """A whole number >= 0 of an assumption (0 leaves the limit out)."""
-    return validate.check_int(0 if value in (None, "") else value, field, low=0, high=MAX_STREAMS,
-                              fix="give %s as a whole number >= 0 (0 leaves this limit out)" % what)
+    return units.parse_count(0 if value in (None, "") else value, field, maximum=MAX_STREAMS, minimum=0,
+                             fix="give %s as a whole number >= 0 (0 leaves this limit out)" % what)
 
 
 def read_capacity_inputs(raw):
@@ -112,8 +113,8 @@ def read_capacity_inputs(raw):
     heap_text = validate.check_text("" if raw["wcs_capacity_heap_per_stream"] is None
                                     else raw["wcs_capacity_heap_per_stream"], "wcs_capacity_heap_per_stream").strip()
     heap_per_stream = 0 if heap_text in ("", "0") else units.parse_size(heap_text, "wcs_capacity_heap_per_stream")
-    nofile = validate.check_int(raw["wcs_nofile_limit"], "wcs_nofile_limit", low=1, high=1 << 30,
-                                fix="give the containers' nofile ulimit as a whole number, e.g. 20000")
+    nofile = units.parse_count(raw["wcs_nofile_limit"], "wcs_nofile_limit", maximum=MAX_NOFILE,
+                               fix="give the containers' nofile ulimit as a whole number, e.g. 20000")
     return {
         "media_port_from": low,
         "media_port_to": high,
@@ -143,11 +144,11 @@ def read_expected(value, names):
         if unknown:
             raise PlanError(field, value, "name only containers planned on this host: %s" % ", ".join(names),
                             why="%s not planned here" % ", ".join(unknown))
-        return {name: validate.check_int(n, "%s.%s" % (field, name), low=0, high=MAX_STREAMS, fix=fix)
+        return {name: units.parse_count(n, "%s.%s" % (field, name), maximum=MAX_STREAMS, minimum=0, fix=fix)
                 for name, n in value.items() if n not in (None, "")}
     if isinstance(value, (list, tuple)):
         raise PlanError(field, value, fix)
-    number = validate.check_int(value, field, low=0, high=MAX_STREAMS, fix=fix)
+    number = units.parse_count(value, field, maximum=MAX_STREAMS, minimum=0, fix=fix)
     return {name: number for name in names}
 
 
