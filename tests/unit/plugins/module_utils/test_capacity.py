@@ -22,8 +22,8 @@ ports = st.integers(min_value=1, max_value=cap.MAX_PORT)
 
 
 def inputs(**changes):
-    raw = {k: v for k, v in INPUTS.items() if k.startswith(("wcs_media", "wcs_rtp", "wcs_compact", "wcs_nofile",
-                                                             "wcs_capacity"))}
+    borrowed = ("wcs_media", "wcs_rtp", "wcs_compact", "wcs_nofile", "wcs_capacity")
+    raw = {k: v for k, v in INPUTS.items() if k.startswith(borrowed)}
     raw.update(changes)
     return cap.read_capacity_inputs(raw)
 
