@@ -17,6 +17,7 @@ import contextlib
 import ipaddress
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
+from ansible_collections.mediaops.wcs.plugins.module_utils import capacity as _capacity
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
 from ansible_collections.mediaops.wcs.plugins.module_utils import validate
@@ -52,6 +53,19 @@ INPUTS = {
     "wcs_memory_limit": "",
     "wcs_conf_root": "/opt/wcs",
     "wcs_plan_check_parent": True,
+    # Capacity plan (module_utils/capacity.py). The media port range, rtp_bundle, compact_media_port_usage and the
+    # nofile ulimit are the config and containers roles' variables: the plan role passes them when set, and these
+    # defaults are the same as those roles' (a unit test keeps them equal).
+    "wcs_media_port_from": 31001,
+    "wcs_media_port_to": 40000,
+    "wcs_rtp_bundle": None,
+    "wcs_compact_media_port_usage": None,
+    "wcs_nofile_limit": 20000,
+    "wcs_expected_streams": None,
+    "wcs_capacity_streams_per_core": 100,
+    "wcs_capacity_heap_per_stream": "8m",
+    "wcs_capacity_fds_per_stream": 4,
+    "wcs_capacity_fd_reserve": 2048,
 }
 
 # Fields of the planners' own errors -> the role variable behind them.
@@ -170,6 +184,8 @@ def read_inputs(raw):
         "memory_limit": _text(given["wcs_memory_limit"], "wcs_memory_limit") or None,
         "conf_root": validate.check_abs_path(given["wcs_conf_root"], "wcs_conf_root"),
         "check_parent": _bool(given["wcs_plan_check_parent"], "wcs_plan_check_parent"),
+        "capacity": _capacity.read_capacity_inputs(given),
+        "expected_streams": given["wcs_expected_streams"],
     }
     return inputs
 
@@ -360,7 +376,11 @@ def plan_host(topology, raw_inputs, host=None):
             "heap": sizes[index]["heap"],
             "memory": sizes[index]["memory"],
             "conf_dir": "%s/%s/conf" % (inputs["conf_root"].rstrip("/"), name),
+            "capacity": _capacity.container_capacity(cpus[index]["cores"], sizes[index]["heap_bytes"],
+                                                     inputs["capacity"]),
         })
+    _capacity.check_expected(containers, _capacity.read_expected(inputs["expected_streams"], names),
+                             inputs["capacity"])
     return {
         "host": host,
         "docker_host": inputs["docker_host"],
@@ -387,11 +407,13 @@ def plan_table(plan):
     """The plan as lines of text for the play output: one row per container, then what the host keeps."""
     containers = plan["containers"]
     width = max([4] + [len(c["name"]) for c in containers])
-    row = "%-" + str(width) + "s  %-20s %5s  %-5s %-7s %3s  %-16s %-6s %s"
-    lines = [row % ("name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory")]
+    row = "%-" + str(width) + "s  %-20s %5s  %-5s %-7s %3s  %-16s %-6s %-6s  %s"
+    lines = [row % ("name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory",
+                    "capacity (binding limit)")]
     for c in containers:
         lines.append(row % (c["name"], c["cpuset"], c["cores"], c["cpuset_mems"], _cpu.format_cpuset(c["sockets"]),
-                            c["l3_groups"], c["ipv4_address"], c["heap"], c["memory"]))
+                            c["l3_groups"], c["ipv4_address"], c["heap"], c["memory"],
+                            _capacity.capacity_cell(c["capacity"])))
     net = plan["network"]
     lines.append("host keeps CPUs %s%s; network %s (%s %s on %s) %s gw %s"
                  % (plan["reserved_cpus"] or "none",

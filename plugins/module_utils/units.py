@@ -23,7 +23,7 @@ TIB = 1 << 40
 MAX_SIZE = 1 << 50  # 1 PiB: far above any host's RAM, far below anything that would overflow the engine
 MAX_COUNT = 8192  # containers per host: never more than CPU ids (cpusets.MAX_CPU_ID + 1)
 _SIZE = re.compile(r"\A([0-9]{1,20})(?:\.([0-9]{1,20}))?[ \t]*(?:([kmgtKMGT])[iI]?)?[bB]?\Z")
-_COUNT = re.compile(r"\A[0-9]{1,6}\Z")
+_COUNT = re.compile(r"\A[0-9]{1,9}\Z")
 _UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": TIB}
 _SIZE_FIX = "give a size such as '6g', '512m', '2GiB' or a whole number of bytes"
 
@@ -64,13 +64,13 @@ def format_size(size):
     return str(size)
 
 
-def parse_count(value, field="count", maximum=MAX_COUNT):
-    """How many of something (containers): a whole number from 1 (ints, ``"2"``, ``2.0``; never ``True``, 1.5,
-    ``"1.5"`` or 0)."""
-    fix = "give the number of WCS containers as a whole number >= 1 (at most %d)" % maximum
+def parse_count(value, field="count", maximum=MAX_COUNT, minimum=1, fix=None):
+    """How many of something (containers, sessions, file descriptors): a whole number from ``minimum`` (ints,
+    ``"2"``, ``2.0``; never ``True``, 1.5, ``"1.5"`` or a negative number)."""
+    fix = fix or "give the number of WCS containers as a whole number >= %d (at most %d)" % (minimum, maximum)
     if isinstance(value, str):
         text = value.strip(" \t\r\n")
         if not _COUNT.match(text):
             raise PlanError(field, value, fix)
         value = int(text)
-    return check_int(value, field, low=1, high=maximum, fix=fix)
+    return check_int(value, field, low=minimum, high=maximum, fix=fix)

@@ -12,8 +12,10 @@ description:
     O(host_facts_root) is read on the controller when the connection is local), then computes the whole plan on
     the controller, in Python - the CPU split (whole cores, socket/L3/NUMA aware, host cores kept back, isolated CPUs
     left out), the address layout of the block, heap and memory limits, per-container names and conf directories.
+  - Computes each container's capacity - the sessions it can hold by each limit (media ports, cores, heap, file
+    descriptors) and the binding one (module_utils/capacity.py) - and refuses O(expected_streams) above it.
   - Checks every input before anything changes - counts, names, the parent interface, explicit cpusets (overlap,
-    offline, kept for the host, empty), addresses, sizes - and fails with a message naming the role variable, the
+    offline, kept for the host, empty), addresses, sizes, expected sessions - and fails with a message naming the role variable, the
     bad value and the fix.
   - Sets the facts C(wcs_plan) (shape in the collection's docs/design.md) and C(wcs_host) (the topology), and
     returns the plan table as RV(table).
@@ -144,6 +146,53 @@ options:
     description: Check that O(network_parent) exists on the host and can carry the network.
     type: raw
     default: true
+  media_port_from:
+    description:
+      - First UDP media port (the config role's C(wcs_media_port_from)), for the
+        C(media_ports) capacity limit - even ports only (odd ones too with O(compact_media_port_usage)), one per
+        WebRTC stream with O(rtp_bundle), two without.
+    type: raw
+    default: 31001
+  media_port_to:
+    description: Last UDP media port (the config role's C(wcs_media_port_to)).
+    type: raw
+    default: 40000
+  rtp_bundle:
+    description: C(rtp_bundle) of the properties; unset (null) counts two ports per stream.
+    type: raw
+  compact_media_port_usage:
+    description: C(compact_media_port_usage) of the properties; true counts the odd ports too.
+    type: raw
+  nofile_limit:
+    description: The containers' C(nofile) ulimit (the containers role's C(wcs_nofile_limit)), for the C(nofile) limit.
+    type: raw
+    default: 20000
+  expected_streams:
+    description:
+      - Sessions each container must hold - a whole number for every container, or a mapping of container name to
+        number (names not planned are refused); null, empty or 0 expects nothing.
+      - The plan fails when any capacity limit of a container is below it, naming the numbers, the binding limit and
+        the fix.
+    type: raw
+  capacity_streams_per_core:
+    description: Sessions one physical core holds (C(cpu) limit = cores x this). An unconfirmed assumption; 0 leaves
+      the limit out.
+    type: raw
+    default: 100
+  capacity_heap_per_stream:
+    description: Heap one session takes (C(heap) limit = heap / this). An unconfirmed assumption; empty or 0 leaves
+      the limit out.
+    type: raw
+    default: 8m
+  capacity_fds_per_stream:
+    description: File descriptors one session takes (C(nofile) limit = (O(nofile_limit) - O(capacity_fd_reserve)) /
+      this). An unconfirmed assumption; 0 leaves the limit out.
+    type: raw
+    default: 4
+  capacity_fd_reserve:
+    description: File descriptors WCS holds besides its sessions. An unconfirmed assumption.
+    type: raw
+    default: 2048
   host_facts_root:
     description: Read the topology from this recorded sysfs/procfs tree instead of the host's C(/).
     type: str
@@ -182,7 +231,7 @@ EXAMPLES = r"""
 RETURN = r"""
 table:
   description: The plan as lines of text - one row per container (cpuset, cores, memory nodes, sockets, address,
-    heap, memory limit), then the CPUs the host keeps and the network.
+    heap, memory limit, capacity with its binding limit), then the CPUs the host keeps and the network.
   returned: success
   type: list
   elements: str
@@ -207,7 +256,9 @@ ansible_facts:
         containers:
           - {name: wcs-1, image: "flashphoner/webcallserver:latest", cpuset: "1-9,21-29", cpuset_mems: "0",
              cores: 9, numa_nodes: [0], sockets: [0], l3_groups: 1, ipv4_address: 203.0.113.4, local_ip: 203.0.113.4,
-             external_ip: 203.0.113.4, heap: 64g, memory: 80g, conf_dir: /opt/wcs/wcs-1/conf}
+             external_ip: 203.0.113.4, heap: 64g, memory: 80g, conf_dir: /opt/wcs/wcs-1/conf,
+             capacity: {limits: {media_ports: 2250, cpu: 900, heap: 8192, nofile: 4488}, streams: 900,
+                        binding: cpu}}
     wcs_host:
       description: The host's topology (see M(mediaops.wcs.host_facts)).
       type: dict

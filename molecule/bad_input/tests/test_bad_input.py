@@ -51,6 +51,12 @@ CASES = {
     "a multicast block": (
         {"wcs_network_block": "224.0.1.0/28"}, "bad-a",
         ["'224.0.1.0/28' is wrong: it overlaps the multicast (224.0.0.0/4) block", "Fix: use the public"]),
+    # Capacity plan (issue 13): 512m heap / 8m per session = 64 sessions, below the 1000 expected.
+    "more sessions expected than a container holds": (
+        {"wcs_expected_streams": 1000}, "bad-a",
+        ["wcs_expected_streams: 1000 is wrong: wcs-bad-a-1 holds at most 64 sessions (binding limit: heap)",
+         "heap 64 (512m / wcs_capacity_heap_per_stream 8m)", "or raise wcs_heap to 8000m",
+         "or lower wcs_expected_streams for wcs-bad-a-1 to at most 64"]),
 }
 
 

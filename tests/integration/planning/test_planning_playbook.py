@@ -80,3 +80,50 @@ def test_plan_error_reaches_the_operator(run):
     for result in failed:
         assert "mediaops.wcs.cpu_split: count: 2 is wrong: only 1 free cores" in result["msg"]
         assert "reserved=[]" in result["msg"]
+
+
+# Capacity plan at preflight (issue 13): the preflight playbook on two recorded hosts, no engine.
+CAPACITY_HOSTS = {"wcscp-big": ("big-2x10x2", "192.0.2.32/29"), "wcscp-iso": ("isolcpus", "192.0.2.40/29")}
+
+
+def preflight(playbook, tmp_path, host_vars):
+    hosts = {name: dict({"wcs_host_facts_root": str(FIXTURES / fixture), "wcs_network_block": block,
+                         "wcs_network_name": name + "-net"}, **host_vars.get(name, {}))
+             for name, (fixture, block) in CAPACITY_HOSTS.items()}
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"children": {"wcs_hosts": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "wcs_name_prefix": "wcscp-", "wcs_network_parent": "eno1", "wcs_plan_check_parent": False,
+        "wcs_tuning_audit": False}}}}}))
+    return playbook("mediaops.wcs.preflight", inventory=inventory,
+                    extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal",
+                               "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+
+
+def test_preflight_shows_capacity_and_accepts_what_fits(playbook, tmp_path):
+    proc = preflight(playbook, tmp_path, {"wcscp-big": {"wcs_expected_streams": 900},
+                                          "wcscp-iso": {"wcs_expected_streams": {"wcscp-1": 300, "wcscp-2": 200}}})
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    tables = {host: r["msg"] for host, status, r in results(proc.stdout)
+              if isinstance(r.get("msg"), list) and str(r["msg"][0]).startswith("name ")}
+    assert sorted(tables) == ["wcscp-big", "wcscp-iso"]
+    for table in tables.values():
+        assert table[0].endswith("capacity (binding limit)")
+    assert [row.split()[-2:] for row in tables["wcscp-big"][1:3]] == [["900", "(cpu)"]] * 2
+    assert [row.split()[-2:] for row in tables["wcscp-iso"][1:3]] == [["300", "(cpu)"], ["200", "(cpu)"]]
+
+
+def test_preflight_refuses_an_impossible_expectation_naming_the_binding_limit(playbook, tmp_path):
+    proc = preflight(playbook, tmp_path, {"wcscp-big": {"wcs_expected_streams": 3000,
+                                                        "wcs_capacity_streams_per_core": 1000}})
+    assert proc.returncode != 0
+    failed = {host: r for host, status, r in results(proc.stdout) if status == "FAILED"}
+    assert sorted(failed) == ["wcscp-big"], proc.stdout[-4000:]
+    msg = failed["wcscp-big"]["msg"]
+    assert failed["wcscp-big"]["field"] == "wcs_expected_streams"
+    assert msg.startswith("wcs_expected_streams: 3000 is wrong: wcscp-1 holds at most 2250 sessions "
+                          "(binding limit: media_ports), fewer than the 3000 expected"), msg
+    assert "media_ports 2250 (4500 even ports in 31001-40000, 2 per session without rtp_bundle)" in msg
+    assert "cpu 9000 (9 core(s) x wcs_capacity_streams_per_core 1000)" in msg
+    assert ("Fix: widen the media port range to 31001-43001 (wcs_media_port_to); or lower wcs_expected_streams "
+            "for wcscp-1 to at most 2250") in msg

@@ -49,7 +49,9 @@ def test_article_host_plan():
                      "cpuset": "1-9,21-29", "cpuset_mems": "0", "cores": 9, "numa_nodes": [0], "sockets": [0],
                      "l3_groups": 1,
                      "ipv4_address": "203.0.113.4", "local_ip": "203.0.113.4", "external_ip": "203.0.113.4",
-                     "heap": "64g", "memory": "80g", "conf_dir": "/opt/wcs/wcs-docker-test-1/conf"}
+                     "heap": "64g", "memory": "80g", "conf_dir": "/opt/wcs/wcs-docker-test-1/conf",
+                     "capacity": {"limits": {"media_ports": 2250, "cpu": 900, "heap": 8192, "nofile": 4488},
+                                  "streams": 900, "binding": "cpu"}}
     assert (second["cpuset"], second["cpuset_mems"], second["ipv4_address"]) == ("11-19,31-39", "1", "203.0.113.5")
 
 
@@ -92,7 +94,10 @@ def test_isolcpus_host_keeps_its_reserve_not_the_isolated_cpus():
 def test_table_rows_and_memory_nodes_when_fewer_containers_than_nodes():
     plan = plan_host(topology("big-2x10x2"), base(wcs_container_count=1))
     table = plan_table(plan)
-    assert table[0].split() == ["name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory"]
+    assert table[0].split() == ["name", "cpuset", "cores", "mems", "sockets", "l3", "address", "heap", "memory",
+                                "capacity", "(binding", "limit)"]
+    assert table[1].endswith("%d (%s)" % (plan["containers"][0]["capacity"]["streams"],
+                                          plan["containers"][0]["capacity"]["binding"]))
     assert table[1].split()[0] == "wcs-1"
     assert table[-1] == "2 NUMA nodes for 1 container(s): wcs-1 memory on node(s) %s" % (
         plan["containers"][0]["cpuset_mems"])
@@ -155,6 +160,26 @@ ERRORS = {
     "image with newline": ({"wcs_image": "wcs:1\n"}, "wcs_image", "U+000A"),
     "smt flag": ({"wcs_allow_smt_split": "maybe"}, "wcs_allow_smt_split", "true or false"),
     "unknown variable": ({"wcs_cpu_count": 3}, "plan inputs", "documented variables"),
+    # capacity plan (module_utils/capacity.py)
+    "media port not a port": ({"wcs_media_port_to": 70000}, "wcs_media_port_to", "UDP port number"),
+    "media range reversed": ({"wcs_media_port_from": 40000, "wcs_media_port_to": 31000}, "wcs_media_port_from",
+                             "<= wcs_media_port_to"),
+    "rtp_bundle not a flag": ({"wcs_rtp_bundle": "sometimes"}, "wcs_rtp_bundle", "true, false"),
+    "compact not a flag": ({"wcs_compact_media_port_usage": "2"}, "wcs_compact_media_port_usage", "true, false"),
+    "nofile zero": ({"wcs_nofile_limit": 0}, "wcs_nofile_limit", "nofile ulimit"),
+    "streams per core negative": ({"wcs_capacity_streams_per_core": -1}, "wcs_capacity_streams_per_core",
+                                  "0 leaves this limit out"),
+    "heap per stream syntax": ({"wcs_capacity_heap_per_stream": "a lot"}, "wcs_capacity_heap_per_stream",
+                               "size such as"),
+    "fds per stream fraction": ({"wcs_capacity_fds_per_stream": 1.5}, "wcs_capacity_fds_per_stream", ">= 0"),
+    "expected streams negative": ({"wcs_expected_streams": -5}, "wcs_expected_streams", "whole number >= 0"),
+    "expected streams a list": ({"wcs_expected_streams": [1, 2]}, "wcs_expected_streams", "mapping of container"),
+    "expected streams unknown container": ({"wcs_expected_streams": {"wcs-9": 10}}, "wcs_expected_streams",
+                                           "planned on this host: wcs-1, wcs-2"),
+    "expected streams bad value in the map": ({"wcs_expected_streams": {"wcs-1": "many"}},
+                                              "wcs_expected_streams.wcs-1", "whole number >= 0"),
+    "expected streams above a limit": ({"wcs_expected_streams": 100000}, "wcs_expected_streams",
+                                       "binding limit"),
 }
 
 

@@ -123,3 +123,14 @@ def test_parse_count_never_tracebacks(value):
         assert value.strip(" \t\r\n").isdigit() and value.strip(" \t\r\n").isascii()
     if isinstance(value, float):
         assert value.is_integer()
+
+
+def test_parse_count_with_a_minimum_and_a_fix():
+    """The capacity plan's counts start at 0 (0 leaves a limit out) and say what they count."""
+    assert parse_count("0", "wcs_capacity_fds_per_stream", minimum=0) == 0
+    assert parse_count(" 250 ", "wcs_expected_streams", maximum=10 ** 7, minimum=0) == 250
+    with pytest.raises(PlanError) as err:
+        parse_count("-1", "wcs_capacity_fds_per_stream", minimum=0, fix="give descriptors per session")
+    assert err.value.field == "wcs_capacity_fds_per_stream" and err.value.fix == "give descriptors per session"
+    with pytest.raises(PlanError):
+        parse_count(0, "count")
