@@ -114,6 +114,56 @@ def _web_config(value, field):
     return value
 
 
+_PROM_DURATION = re.compile(r"\A(?:[0-9]+(?:ms|s|m|h|d|w|y))+\Z")
+
+
+def _number(value, field, low=0.0, high=None, fix="give a number above 0"):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PlanError(field, value, fix)
+    try:
+        number = float(value)
+    except ValueError:
+        raise PlanError(field, value, fix)
+    if not number > low or (high is not None and number > high) or number != number:
+        raise PlanError(field, value, fix)
+    return number
+
+
+def _percent(value, field):
+    return _number(value, field, high=100.0, fix="give a percent above 0 and at most 100, e.g. 10")
+
+
+def _positive(value, field):
+    return _number(value, field, fix="give a number above 0, e.g. 0.5")
+
+
+def _prom_duration(value, field):
+    if not isinstance(value, str) or not _PROM_DURATION.match(value):
+        raise PlanError(field, value, "give a Prometheus duration such as 30s, 5m or 1h30m")
+    return value
+
+
+def _per_stream_series(value, field):
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
+        raise PlanError(field, value, "give a whole number from 0 (off) to 1000")
+    if not 0 <= int(value) <= 1000:
+        raise PlanError(field, value, "give a whole number from 0 (off) to 1000 (the exporter's hard cap)")
+    return int(value)
+
+
+ALERT_CHECKS = {
+    "wcs_monitoring_alert_down_for": _prom_duration,
+    "wcs_monitoring_alert_degraded_percent": _percent,
+    "wcs_monitoring_alert_degraded_for": _prom_duration,
+    "wcs_monitoring_alert_heap_percent": _percent,
+    "wcs_monitoring_alert_heap_for": _prom_duration,
+    "wcs_monitoring_alert_gc_pause_seconds": _positive,
+    "wcs_monitoring_alert_gc_window": _prom_duration,
+    "wcs_monitoring_alert_media_ports_free_percent": _percent,
+    "wcs_monitoring_alert_media_ports_for": _prom_duration,
+    "wcs_monitoring_alert_probe_p99_ms": _positive,
+}
+
 CHECKS = {
     "wcs_name_prefix": _prefix,
     "wcs_network_name": lambda v, f: check_docker_name(v, f, what="network"),
@@ -125,6 +175,8 @@ CHECKS = {
     "wcs_monitoring_web_config": _web_config,
     "wcs_monitoring_scrape_password": _secret,
 }
+CHECKS.update(ALERT_CHECKS)
+CHECKS["wcs_monitoring_exporter_per_stream_series"] = _per_stream_series
 CHECKS.update({name: _secret for name in SECRET_VARIABLES})
 CHECKS.update({name: _properties for name in PROPERTY_MAPS})
 CHECKS.update({name: _options for name in OPTION_LISTS})
