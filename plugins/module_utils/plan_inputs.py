@@ -15,7 +15,7 @@ import re
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import core_options, validate_properties
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
-    bad_character, check_abs_path, check_docker_name, check_interface_name, check_listen_address, check_text)
+    bad_character, check_abs_path, check_docker_name, check_int, check_interface_name, check_listen_address, check_text)
 
 SECRET_VARIABLES = ("wcs_password", "wcs_license")
 PROPERTY_MAPS = ("wcs_extra_properties", "wcs_stat_page_properties", "wcs_load_test_port_properties",
@@ -144,11 +144,11 @@ def _prom_duration(value, field):
 
 
 def _per_stream_series(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
-        raise PlanError(field, value, "give a whole number from 0 (off) to 1000")
-    if not 0 <= int(value) <= 1000:
-        raise PlanError(field, value, "give a whole number from 0 (off) to 1000 (the exporter's hard cap)")
-    return int(value)
+    return check_int(value, field, 0, 1000, fix="give a whole number from 0 (off) to 1000 (the exporter's hard cap)")
+
+
+def _optional_file(value, field):
+    return check_abs_path(value, field) if value not in (None, "") else ""
 
 
 ALERT_CHECKS = {
@@ -177,6 +177,8 @@ CHECKS = {
 }
 CHECKS.update(ALERT_CHECKS)
 CHECKS["wcs_monitoring_exporter_per_stream_series"] = _per_stream_series
+CHECKS["wcs_monitoring_exporter_isolation_report"] = _optional_file
+CHECKS["wcs_isolation_report_copy"] = _optional_file
 CHECKS.update({name: _secret for name in SECRET_VARIABLES})
 CHECKS.update({name: _properties for name in PROPERTY_MAPS})
 CHECKS.update({name: _options for name in OPTION_LISTS})

@@ -197,6 +197,8 @@ def test_address_plan_never_tracebacks(subnet, count):
     ({"wcs_monitoring_alert_gc_window": "5m\n"}, "wcs_monitoring_alert_gc_window"),
     ({"wcs_monitoring_exporter_per_stream_series": 1001}, "wcs_monitoring_exporter_per_stream_series"),
     ({"wcs_monitoring_exporter_per_stream_series": -1}, "wcs_monitoring_exporter_per_stream_series"),
+    ({"wcs_monitoring_exporter_isolation_report": "isolation.json"}, "wcs_monitoring_exporter_isolation_report"),
+    ({"wcs_isolation_report_copy": "/etc"}, "wcs_isolation_report_copy"),
 ])
 def test_plan_inputs_name_the_variable(values, field):
     assert refused(check_plan_inputs, values).field == field
