@@ -10,6 +10,7 @@ echoed: their value shows as ``(hidden)``. Returns the values, normalised where 
 """
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -124,7 +125,7 @@ def _number(value, field, low=0.0, high=None, fix="give a number above 0"):
         number = float(value)
     except ValueError:
         raise PlanError(field, value, fix)
-    if not number > low or (high is not None and number > high) or number != number:
+    if not math.isfinite(number) or number <= low or (high is not None and number > high):
         raise PlanError(field, value, fix)
     return number
 

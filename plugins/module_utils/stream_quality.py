@@ -22,6 +22,7 @@ Prometheus, ``rate()`` gives the per-second figure, whichever scrapers read in b
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -57,9 +58,7 @@ def number(value):
     if not isinstance(value, (int, float)):
         return None
     value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        return None
-    return value
+    return value if math.isfinite(value) else None
 
 
 def figures(stream, keys):

@@ -17,8 +17,8 @@ ROLE = ROOT / "roles/monitoring"
 TEMPLATE = ROLE / "templates/wcs-alerts.rules.yml.j2"
 TESTS = Path(__file__).resolve().parent / "alerts.test.yml"
 PROMTOOL = shutil.which("promtool") or ("/usr/bin/promtool" if Path("/usr/bin/promtool").exists() else None)
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: scripts/ensure-packages.sh installs "
-                                                              "Debian's prometheus package")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool missing: scripts/ensure-packages.sh installs Debian's prometheus package")
 
 
 def alert_defaults():
