@@ -10,12 +10,13 @@ echoed: their value shows as ``(hidden)``. Returns the values, normalised where 
 """
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import core_options, validate_properties
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
-    bad_character, check_abs_path, check_docker_name, check_interface_name, check_listen_address, check_text)
+    bad_character, check_abs_path, check_docker_name, check_int, check_interface_name, check_listen_address, check_text)
 
 SECRET_VARIABLES = ("wcs_password", "wcs_license")
 PROPERTY_MAPS = ("wcs_extra_properties", "wcs_stat_page_properties", "wcs_load_test_port_properties",
@@ -114,6 +115,56 @@ def _web_config(value, field):
     return value
 
 
+_PROM_DURATION = re.compile(r"\A(?:[0-9]+(?:ms|s|m|h|d|w|y))+\Z")
+
+
+def _number(value, field, low=0.0, high=None, fix="give a number above 0"):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PlanError(field, value, fix)
+    try:
+        number = float(value)
+    except ValueError:
+        raise PlanError(field, value, fix)
+    if not math.isfinite(number) or number <= low or (high is not None and number > high):
+        raise PlanError(field, value, fix)
+    return number
+
+
+def _percent(value, field):
+    return _number(value, field, high=100.0, fix="give a percent above 0 and at most 100, e.g. 10")
+
+
+def _positive(value, field):
+    return _number(value, field, fix="give a number above 0, e.g. 0.5")
+
+
+def _prom_duration(value, field):
+    if not isinstance(value, str) or not _PROM_DURATION.match(value):
+        raise PlanError(field, value, "give a Prometheus duration such as 30s, 5m or 1h30m")
+    return value
+
+
+def _per_stream_series(value, field):
+    return check_int(value, field, 0, 1000, fix="give a whole number from 0 (off) to 1000 (the exporter's hard cap)")
+
+
+def _optional_file(value, field):
+    return check_abs_path(value, field) if value not in (None, "") else ""
+
+
+ALERT_CHECKS = {
+    "wcs_monitoring_alert_down_for": _prom_duration,
+    "wcs_monitoring_alert_degraded_percent": _percent,
+    "wcs_monitoring_alert_degraded_for": _prom_duration,
+    "wcs_monitoring_alert_heap_percent": _percent,
+    "wcs_monitoring_alert_heap_for": _prom_duration,
+    "wcs_monitoring_alert_gc_pause_seconds": _positive,
+    "wcs_monitoring_alert_gc_window": _prom_duration,
+    "wcs_monitoring_alert_media_ports_free_percent": _percent,
+    "wcs_monitoring_alert_media_ports_for": _prom_duration,
+    "wcs_monitoring_alert_probe_p99_ms": _positive,
+}
+
 CHECKS = {
     "wcs_name_prefix": _prefix,
     "wcs_network_name": lambda v, f: check_docker_name(v, f, what="network"),
@@ -125,6 +176,10 @@ CHECKS = {
     "wcs_monitoring_web_config": _web_config,
     "wcs_monitoring_scrape_password": _secret,
 }
+CHECKS.update(ALERT_CHECKS)
+CHECKS["wcs_monitoring_exporter_per_stream_series"] = _per_stream_series
+CHECKS["wcs_monitoring_exporter_isolation_report"] = _optional_file
+CHECKS["wcs_isolation_report_copy"] = _optional_file
 CHECKS.update({name: _secret for name in SECRET_VARIABLES})
 CHECKS.update({name: _properties for name in PROPERTY_MAPS})
 CHECKS.update({name: _options for name in OPTION_LISTS})

@@ -11,6 +11,9 @@ Calls, as the collection uses them:
   * statistics page: ``GET /?action=stat``, HTTP 200 or it is not up;
   * stream list: ``POST /rest-api/stream/find_all`` with ``{}``, ``GET`` when POST is not allowed (405);
     a 404 or an empty answer means no streams;
+  * stream list with per-stream metrics: ``POST /rest-api/stream/find`` with ``{"display": ["metrics"]}`` (WCS
+    build 5.2.923+); anything else than a non-empty JSON array whose streams carry a ``metrics`` object (a 404,
+    another error status, an empty answer, streams without metrics: an older build) falls back to ``find_all``;
   * end streams: ``POST /rest-api/stream/terminate`` with ``{}``.
 """
 from __future__ import annotations
@@ -21,6 +24,10 @@ from urllib.parse import urlsplit
 from ansible_collections.mediaops.wcs.plugins.module_utils import constants
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
 from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import parse_stat_page, stream_count_from_stats
+
+
+# The body of the stream list with per-stream metrics (build 5.2.923+).
+STREAM_METRICS_QUERY = {"display": ["metrics"]}
 
 
 class WCSUnavailable(Exception):
@@ -94,6 +101,25 @@ class WCSEndpoint:
                 raise WCSUnavailable("%s %s answered something that is not JSON: %r" % (method, path, text[:80]))
             return [s for s in data if isinstance(s, dict)] if isinstance(data, list) else []
         return []
+
+    def streams_with_metrics(self):
+        """(streams, True) from ``find`` with ``display: [metrics]`` when the server gives per-stream metrics, else
+        (the ``find_all`` list, False). WCSUnavailable only when the fallback fails too."""
+        path = constants.STREAM_FIND_PATH
+        try:
+            resp = self.call("POST", path, STREAM_METRICS_QUERY)
+        except WCSUnavailable:
+            resp = None
+        if resp is not None and resp["status"] == 200:
+            try:
+                data = json.loads(resp["body"].strip() or "[]")
+            except ValueError:
+                data = None
+            if isinstance(data, list):
+                streams = [s for s in data if isinstance(s, dict)]
+                if any(isinstance(s.get("metrics"), dict) for s in streams):
+                    return streams, True
+        return self.streams(), False
 
     def terminate_streams(self):
         """Ends every stream (``POST terminate {}``). WCSUnavailable unless the server answers 200."""

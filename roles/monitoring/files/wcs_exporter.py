@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""WCS exporter: the statistics page of every WCS container on this host as Prometheus metrics.
+"""WCS exporter: the statistics page and the stream list of every WCS container on this host as Prometheus metrics.
 
 Endpoints (plain HTTP on --listen):
   /probe?container=NAME  one container's metrics (what the generated Prometheus config scrapes, one target per
@@ -12,14 +12,22 @@ Containers come from the targets file the monitoring role writes from the plan f
 Docker engine (running containers labelled ``mediaops.wcs.managed=true``). Every metric has the labels ``host``,
 ``container`` and ``cpuset``. A container that does not answer is ``wcs_up 0``, never an exporter error.
 
+Stream quality: each probe also reads the container's REST stream list (``find`` with ``display: [metrics]``,
+``find_all`` on older builds; ``wcs_client``) and exports aggregates of bounded cardinality (``stream_quality``):
+streams by status / media type / provider, per-stream bitrate and frame-rate percentiles (a ``quantile`` label),
+and lost packets, NACKs and PLIs as counters the exporter keeps across stream churn (per-stream values by
+mediaSessionId in memory; ``rate()`` in Prometheus gives per second). One series per stream only when asked
+(``--per-stream-series N``, hard cap 1000). ``/metrics`` also has ``wcs_isolation_p99_seconds`` from the isolation
+role's report when ``--isolation-report`` names one.
+
 Reaching a container: with ipvlan/macvlan the host cannot reach its own containers through the parent, so the
 default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: fork, setns into
 ``/proc/<pid>/ns/net``, connect to 127.0.0.1:8081). It needs root and nothing on the host's network.
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
-The statistics-page client (``wcs_client``: the page, through ``netns_http`` and ``stat_page``) and the shared
-names (``constants``) are the collection's own module_utils files, imported as
+The statistics-page client (``wcs_client``: the page and the stream list, through ``netns_http`` and
+``stat_page``), the stream aggregates (``stream_quality``) and the shared names (``constants``) are the collection's own module_utils files, imported as
 ``ansible_collections.mediaops.wcs.plugins.module_utils``: the role copies them into that package tree next to this
 file (the program's directory comes first on ``sys.path``); from a checkout they come from ``.collections/``.
 """
@@ -40,9 +48,10 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import constants, cpusets, stat_page, validate, wcs_client
+from ansible_collections.mediaops.wcs.plugins.module_utils import (
+    constants, cpusets, stat_page, stream_quality, validate, wcs_client)
 
 LOG = logging.getLogger("wcs_exporter")
 LABELS = ("host", "container", "cpuset")
@@ -105,6 +114,86 @@ STAT_METRICS = {
 }
 
 
+# --------------------------------------------------------------------------------------------------------------
+# The one table of the stream list's per-stream metric keys: figure (stream_quality.FIGURES) -> (key in a stream's
+# "metrics" object, scale to the metric's unit). The key names are in Flashphoner's reference (find with
+# "display": ["metrics"], build 5.2.923+); their units are unconfirmed: rates are taken as bits per second and the
+# counters as packets / requests since the stream began. When a server spells or scales one differently, only this
+# table changes.
+# --------------------------------------------------------------------------------------------------------------
+STREAM_METRIC_KEYS = {
+    "video_rate": ("VIDEO_RATE", 1),
+    "audio_rate": ("AUDIO_RATE", 1),
+    "video_fps": ("VIDEO_FPS", 1),
+    "video_nack": ("VIDEO_NACK", 1),
+    "video_pli": ("VIDEO_PLI", 1),
+    "video_lost": ("VIDEO_LOST", 1),
+    "audio_lost": ("AUDIO_LOST", 1),
+}
+
+# Families of the stream list: metric -> (gauge | counter, help, extra label names). Counters are named without
+# "_total" (prometheus_client adds it).
+STREAM_FAMILIES = {
+    "wcs_stream_list_up": ("gauge", "1 when the container's REST stream list was read, else 0.", ()),
+    "wcs_streams_with_metrics": ("gauge", "Streams of the list that carry a metrics object (0: the server does not "
+                                          "give per-stream metrics, build before 5.2.923).", ()),
+    "wcs_streams_by_status": ("gauge", "Streams of the REST list by status, media type (publish/play) and provider.",
+                              ("media_type", "provider", "status")),
+    "wcs_stream_bitrate_bits_per_second": ("gauge", "Per-stream bitrate (video + audio) percentiles over the "
+                                                    "container's streams.", ("media_type", "quantile")),
+    "wcs_stream_video_fps": ("gauge", "Per-stream video frame rate percentiles over the container's streams.",
+                             ("media_type", "quantile")),
+    "wcs_stream_packets_lost": ("counter", "Packets lost by the container's streams (video, audio), counted by the "
+                                           "exporter across stream churn.", ("media",)),
+    "wcs_stream_nacks": ("counter", "Video NACKs of the container's streams, counted across stream churn.", ()),
+    "wcs_stream_plis": ("counter", "Video PLIs of the container's streams, counted across stream churn.", ()),
+    # opt-in (--per-stream-series N): one series per stream, at most N (hard cap stream_quality.PER_STREAM_HARD_CAP)
+    "wcs_stream_series_left_out": ("gauge", "Streams with metrics left out of the per-stream series by the cap.", ()),
+    "wcs_stream_bitrate_by_stream_bits_per_second": ("gauge", "One stream's bitrate (video + audio).",
+                                                     ("media_type", "session", "stream")),
+    "wcs_stream_packets_lost_by_stream": ("gauge", "One stream's lost packets (video + audio) since it began.",
+                                          ("media_type", "session", "stream")),
+    "wcs_stream_nacks_by_stream": ("gauge", "One stream's video NACKs since it began.",
+                                   ("media_type", "session", "stream")),
+    "wcs_stream_plis_by_stream": ("gauge", "One stream's video PLIs since it began.", ("media_type", "session", "stream")),
+}
+
+
+def stream_samples(container, streams, counters, per_stream=0):
+    """[(metric, extra labels, value)] of one container's stream list (``counters``: the exporter's
+    stream_quality.CounterAccumulator)."""
+    agg = stream_quality.aggregate(streams, STREAM_METRIC_KEYS)
+    samples = [("wcs_stream_list_up", {}, 1.0), ("wcs_streams_with_metrics", {}, float(agg["with_metrics"]))]
+    for (status, kind, provider), count in sorted(agg["streams"].items()):
+        samples.append(("wcs_streams_by_status", {"status": status, "media_type": kind, "provider": provider},
+                        float(count)))
+    for metric, groups in (("wcs_stream_bitrate_bits_per_second", agg["bitrate"]),
+                           ("wcs_stream_video_fps", agg["fps"])):
+        for kind, quantiles in sorted(groups.items()):
+            for quantile, value in quantiles.items():
+                samples.append((metric, {"media_type": kind, "quantile": quantile}, value))
+    totals = counters.update(container, streams)
+    samples += [("wcs_stream_packets_lost", {"media": "video"}, totals.get("video_lost", 0.0)),
+                ("wcs_stream_packets_lost", {"media": "audio"}, totals.get("audio_lost", 0.0)),
+                ("wcs_stream_nacks", {}, totals.get("video_nack", 0.0)),
+                ("wcs_stream_plis", {}, totals.get("video_pli", 0.0))]
+    if per_stream > 0:
+        rows, left_out = stream_quality.per_stream(streams, STREAM_METRIC_KEYS, per_stream)
+        samples.append(("wcs_stream_series_left_out", {}, float(left_out)))
+        for row in rows:
+            labels, fig = {k: row[k] for k in ("stream", "media_type", "session")}, row["figures"]
+            if "video_rate" in fig or "audio_rate" in fig:
+                samples.append(("wcs_stream_bitrate_by_stream_bits_per_second", labels,
+                                fig.get("video_rate", 0.0) + fig.get("audio_rate", 0.0)))
+            if "video_lost" in fig or "audio_lost" in fig:
+                samples.append(("wcs_stream_packets_lost_by_stream", labels,
+                                fig.get("video_lost", 0.0) + fig.get("audio_lost", 0.0)))
+            for figure, metric in (("video_nack", "wcs_stream_nacks_by_stream"), ("video_pli", "wcs_stream_plis_by_stream")):
+                if figure in fig:
+                    samples.append((metric, labels, fig[figure]))
+    return samples
+
+
 def stat_samples(stats):
     """[(metric, extra labels, value)] for the numeric keys of a parsed page that the table knows."""
     samples = []
@@ -117,13 +206,18 @@ def stat_samples(stats):
 
 
 def metric_help():
-    """{metric name: (help, sorted extra label names)}; one metric keeps one label set."""
+    """{metric name: (help, sorted extra label names, gauge | counter)} of both tables; one metric keeps one label
+    set."""
     out = {}
     for metric, extra, _scale, text in STAT_METRICS.values():
         names = tuple(sorted(extra))
         if metric in out and out[metric][1] != names:
             raise ValueError("metric %s is used with two label sets: %s and %s" % (metric, out[metric][1], names))
-        out.setdefault(metric, (text, names))
+        out.setdefault(metric, (text, names, "gauge"))
+    for metric, (kind, text, names) in STREAM_FAMILIES.items():
+        if metric in out:
+            raise ValueError("metric %s is in both tables" % metric)
+        out[metric] = (text, tuple(sorted(names)), kind)
     return out
 
 
@@ -232,10 +326,20 @@ def fetch_page(port, timeout, pid=None, address="127.0.0.1"):
     return wcs_client.WCSEndpoint(port=port, host=address, pid=pid, timeout=timeout).stat_text()
 
 
+def fetch_streams(port, timeout, pid=None, address="127.0.0.1"):
+    """(streams, with metrics) of the REST stream list, reached as fetch_page reaches the page."""
+    return wcs_client.WCSEndpoint(port=port, host=address, pid=pid, timeout=timeout).streams_with_metrics()
+
+
 class Exporter:
     def __init__(self, host, targets_file=None, engine=None, discover_docker=True, reach="netns",
-                 port=constants.WCS_HTTP_PORT, timeout=3.0, reserved_cpus=None):
+                 port=constants.WCS_HTTP_PORT, timeout=3.0, reserved_cpus=None, stream_list=True, per_stream=0,
+                 isolation_report=None):
         self.host = host
+        self.stream_list = stream_list
+        self.per_stream = min(int(per_stream), stream_quality.PER_STREAM_HARD_CAP)
+        self.isolation_report = isolation_report
+        self.counters = stream_quality.CounterAccumulator(STREAM_METRIC_KEYS)
         self.targets_file = targets_file
         self.engine = engine
         self.discover_docker = discover_docker and engine is not None
@@ -299,20 +403,29 @@ class Exporter:
                 state = (info or {}).get("State") or {}
                 if not state.get("Running") or not state.get("Pid"):
                     raise OSError("container is not running" if info else "container not found")
-                text = fetch_page(target["port"], self.timeout, pid=state["Pid"])
+                where = {"pid": state["Pid"]}
             else:
                 address = target["address"] or container_address(info)
                 if not address:
                     raise OSError("no address known for the container")
-                text = fetch_page(target["port"], self.timeout, address=address)
+                where = {"address": address}
+            text = fetch_page(target["port"], self.timeout, **where)
             stats, _sections = stat_page.parse_stat_page(text)
             samples = stat_samples(stats)
             if not samples:
                 raise OSError("the answer has none of the known statistics keys")
-            return labels, 1, samples, time.monotonic() - start, None
         except (OSError, ValueError, wcs_client.WCSUnavailable) as exc:
             LOG.info("%s: %s", target["name"], exc)
             return labels, 0, [], time.monotonic() - start, str(exc)
+        if self.stream_list:
+            # The stream list is a second call: when it fails, the page's figures stand and wcs_stream_list_up is 0.
+            try:
+                streams, _with_metrics = fetch_streams(target["port"], self.timeout, **where)
+                samples += stream_samples(target["name"], streams, self.counters, self.per_stream)
+            except (OSError, ValueError, wcs_client.WCSUnavailable) as exc:
+                LOG.info("%s: stream list: %s", target["name"], exc)
+                samples.append(("wcs_stream_list_up", {}, 0.0))
+        return labels, 1, samples, time.monotonic() - start, None
 
 
 class ContainerCollector:
@@ -333,8 +446,9 @@ class ContainerCollector:
         took = GaugeMetricFamily("wcs_scrape_duration_seconds", "Time to read the container's statistics page.",
                                  labels=LABELS)
         families = {}
-        for metric, (text, extra) in metric_help().items():
-            families[metric] = GaugeMetricFamily(metric, text, labels=LABELS + extra)
+        for metric, (text, extra, kind) in metric_help().items():
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            families[metric] = family(metric, text, labels=LABELS + extra)
         for labels, ok, samples, seconds, _err in results:
             base = [labels[k] for k in LABELS]
             up.add_metric(base, ok)
@@ -373,11 +487,56 @@ class HostCollector:
         count = GaugeMetricFamily("wcs_exporter_containers", "Containers the exporter knows.", labels=("host",))
         count.add_metric([self.exporter.host], len(targets))
         yield count
+        yield from isolation_families(self.exporter.host, self.exporter.isolation_report)
         if self.exporter.discover_docker:
             engine = GaugeMetricFamily("wcs_exporter_engine_up", "1 when the Docker engine answered.",
                                        labels=("host",))
             engine.add_metric([self.exporter.host], self.exporter.engine_up)
             yield engine
+
+
+def load_isolation_report(path, host):
+    """(created time in seconds or None, [summary rows of ``host``]) of the isolation role's report.json
+    (``{"created": "...Z", "summary": {host: [{name, cpuset, p99_ms, ...}]}}``); (None, []) when the file is absent.
+    ValueError when it is not such a report."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return None, []
+    if not isinstance(data, dict) or not isinstance(data.get("summary"), dict):
+        raise ValueError("%s: not an isolation report (no summary by host)" % path)
+    rows = [r for r in data["summary"].get(host) or [] if isinstance(r, dict) and r.get("name")]
+    created = None
+    try:
+        created = time.mktime(time.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except ValueError:
+        pass
+    return created, rows
+
+
+def isolation_families(host, path):
+    """wcs_isolation_p99_seconds per container of the last isolation report (what the isolation role measured with
+    timer_probe), and the report's time; nothing without a report file."""
+    if not path:
+        return
+    try:
+        created, rows = load_isolation_report(path, host)
+    except (OSError, ValueError) as exc:
+        LOG.warning("isolation report: %s", exc)
+        return
+    p99 = GaugeMetricFamily("wcs_isolation_p99_seconds", "p99 timer lateness of the container in the last isolation "
+                            "probe (mediaops.wcs.verify_isolation's report).", labels=LABELS)
+    for row in rows:
+        value = stream_quality.number(row.get("p99_ms"))
+        if value is not None:
+            p99.add_metric([host, str(row["name"]), str(row.get("cpuset") or "")], value / 1000.0)
+    yield p99
+    if created is not None:
+        stamp = GaugeMetricFamily("wcs_isolation_report_timestamp_seconds", "When the isolation report was made.",
+                                  labels=("host",))
+        stamp.add_metric([host], created)
+        yield stamp
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -435,6 +594,12 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=constants.WCS_HTTP_PORT, help="the containers' statistics page port")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per container")
     parser.add_argument("--reserved-cpus", default="", help="the host's reserved CPUs (else from the targets file)")
+    parser.add_argument("--no-stream-list", action="store_true",
+                        help="read only the statistics page, not the REST stream list")
+    parser.add_argument("--per-stream-series", type=int, default=0,
+                        help="opt-in: one series per stream for at most N streams per container (0: none; hard cap "
+                             "%d)" % stream_quality.PER_STREAM_HARD_CAP)
+    parser.add_argument("--isolation-report", help="the isolation role's report.json copied to this host")
     parser.add_argument("--pidfile", help="write the process id here (removed on exit)")
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
@@ -442,13 +607,18 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if not 0 <= args.per_stream_series <= stream_quality.PER_STREAM_HARD_CAP:
+        sys.exit("wcs_exporter: --per-stream-series=%d: give 0 (off) to %d. Fix: wcs_monitoring_exporter_per_stream_series"
+                 % (args.per_stream_series, stream_quality.PER_STREAM_HARD_CAP))
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not args.targets_file and args.no_docker_discovery:
         sys.exit("wcs_exporter: nothing to scrape: give --targets-file or allow Docker discovery")
     engine = DockerEngine(args.docker_host)
     exporter = Exporter(args.host_label, targets_file=args.targets_file, engine=engine,
                         discover_docker=not args.no_docker_discovery, reach=args.reach, port=args.port,
-                        timeout=args.timeout, reserved_cpus=args.reserved_cpus)
+                        timeout=args.timeout, reserved_cpus=args.reserved_cpus,
+                        stream_list=not args.no_stream_list, per_stream=args.per_stream_series,
+                        isolation_report=args.isolation_report)
     if args.targets_file:
         load_targets(args.targets_file)  # a bad file is an error at start, not a silent empty scrape
     REGISTRY.register(HostCollector(exporter))

@@ -267,6 +267,42 @@ def test_control_file_drives_stats_find_all_and_terminate(tmp_path, run_emulator
     assert request(ip, "GET", "/rest-api/no/such")[0] == 404
 
 
+def test_find_with_metrics_from_the_control_file(tmp_path, run_emulator):
+    """find with "display": ["metrics"] (WCS 5.2.923+): the same streams as find_all, each with a metrics object
+    whose figures the control file sets (a comma list goes round the streams); stream_metrics=false is an older
+    build (no metrics objects). The page and find_all are as before."""
+    c = run_emulator(conf_dir=write_conf(tmp_path / "conf"), env={"LOCAL_IP": "198.51.100.5"})
+    ip = bridge_ip(c)
+    stats(c)
+    metrics_body = json.dumps({"display": ["metrics"]})
+    assert request(ip, "POST", "/rest-api/stream/find", body=metrics_body)[2].strip() == "[]"
+    exec_ok(c, ["sh", "-c", "printf 'streams_webrtc_in=2\\nstreams_webrtc_out=1\\nmetric_VIDEO_RATE=1000000,500000\\n"
+                            "metric_VIDEO_NACK=7\\nmetric_AUDIO_LOST=bad\\nmetric_JITTER=4\\n' > " + CONTROL])
+    status, headers, text = request(ip, "POST", "/rest-api/stream/find", body=metrics_body)
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    streams = json.loads(text)
+    plain = json.loads(request(ip, "POST", "/rest-api/stream/find_all", body="{}")[2])
+    assert [{k: v for k, v in x.items() if k != "metrics"} for x in streams] == plain
+    assert all("metrics" not in x for x in plain)
+    assert [list(x["metrics"]) for x in streams] == [["VIDEO_RATE", "AUDIO_RATE", "VIDEO_FPS", "VIDEO_NACK", "VIDEO_PLI",
+                                                      "VIDEO_LOST", "AUDIO_LOST", "JITTER"]] * 3
+    assert [x["metrics"]["VIDEO_RATE"] for x in streams] == [1000000, 500000, 1000000]
+    assert {x["metrics"]["VIDEO_NACK"] for x in streams} == {7}
+    assert {x["metrics"]["AUDIO_LOST"] for x in streams} == {0} and {x["metrics"]["JITTER"] for x in streams} == {4}
+    # find without the metrics display, and an older build: no metrics objects
+    assert json.loads(request(ip, "POST", "/rest-api/stream/find", body="{}")[2]) == plain
+    exec_ok(c, ["sh", "-c", "echo stream_metrics=false >> " + CONTROL])
+    assert json.loads(request(ip, "POST", "/rest-api/stream/find", body=metrics_body)[2]) == plain
+    # the metric controls are the stream list's, never statistics-page keys
+    page = wait_stat(c)
+    assert "metric_" not in page and "stream_metrics" not in page
+    assert "metric_" not in wait_stat(c, query="/?action=stat&format=json")
+    # terminate keeps the figures for the next streams, ends the streams
+    assert request(ip, "POST", "/rest-api/stream/terminate", body="{}")[0] == 200
+    assert request(ip, "POST", "/rest-api/stream/find", body=metrics_body)[2].strip() == "[]"
+    assert "metric_VIDEO_RATE=1000000,500000" in exec_ok(c, ["cat", CONTROL])
+
+
 def test_secrets_never_appear(tmp_path, run_emulator):
     password, licence = "pw-%s" % uuid.uuid4().hex, "lic-%s" % uuid.uuid4().hex
     c = run_emulator(conf_dir=write_conf(tmp_path / "conf"),

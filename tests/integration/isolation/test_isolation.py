@@ -209,11 +209,14 @@ def test_verify_isolation_fails_over_the_threshold(playbook, container, inventor
     report_dir = tmp_path / "report"
     proc = playbook("mediaops.wcs.verify_isolation", inventory=inventory, extra_vars={
         "wcs_isolation_containers": [c.name], "wcs_isolation_duration": 1,
-        "wcs_isolation_report_dir": str(report_dir), "wcs_isolation_p99_max_ms": 0.000001}, timeout=300)
+        "wcs_isolation_report_dir": str(report_dir), "wcs_isolation_p99_max_ms": 0.000001,
+        "wcs_isolation_report_copy": str(tmp_path / "on-host/isolation.json")}, timeout=300)
     assert proc.returncode != 0
     assert "p99 timer lateness above" in proc.stdout and c.name in proc.stdout
-    # the report is written before the threshold check
+    # the report is written (and copied to the host for the WCS exporter) before the threshold check
     assert c.name in json.loads((report_dir / "report.json").read_text())["hosts"]["localhost"]
+    copied = json.loads((tmp_path / "on-host/isolation.json").read_text())
+    assert [r["name"] for r in copied["summary"]["localhost"]] == [c.name] and copied["summary"]["localhost"][0]["p99_ms"] > 0
 
 
 def test_verify_isolation_check_mode_probes_nothing(playbook, container, inventory, tmp_path):

@@ -7,7 +7,9 @@ Checked: Debian's node exporter, the WCS exporter and Debian's Prometheus run fr
 reserved CPU; the generated file_sd targets and Grafana provisioning files; every query of the dashboard returns
 data from the real Prometheus; a container stopped mid-test is wcs_up 0 while the exporter keeps answering; a
 second run of the role changes nothing; the role's teardown stops every process; mediaops.wcs.teardown removes
-the container and network."""
+the container and network. Stream quality: the exporter's probe shows the aggregates of the emulator's stream list
+with metrics (percentiles, counts by status, counters that grow), and Prometheus loads the role's alert rules and
+evaluates them (a stopped container makes WCSContainerDown pending)."""
 from __future__ import annotations
 
 import base64
@@ -23,6 +25,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from monhelpers import DASHBOARD, ROOT, Prom, dashboard_exprs, free_port, online_cpus, pid_alive, set_streams, stop_pid
 
@@ -31,6 +34,11 @@ ROLE_ONLY = HERE / "playbooks/monitoring.yml"
 SNAPSHOT = ROOT / "roles/monitoring/files/dashboard_snapshot.py"
 # The emulator's counts for the snapshot, one step after the other so its lines move: (webrtc in, out, degraded).
 STREAM_STEPS = ((6, 4, 1), (9, 6, 2), (12, 8, 4))
+# Per-stream figures of the emulator's stream list (find with display metrics): a comma list goes round the streams.
+STREAM_METRICS = {"metric_VIDEO_RATE": "1500000,700000,300000", "metric_AUDIO_RATE": "64000", "metric_VIDEO_FPS": "30,15",
+                  "metric_VIDEO_LOST": "2", "metric_AUDIO_LOST": "1", "metric_VIDEO_PLI": "1"}
+ALERTS = {"WCSContainerDown", "WCSExporterDown", "WCSDegradedStreams", "WCSHeapNearLimit", "WCSGCPauses",
+          "WCSMediaPortsNearlyExhausted", "WCSProbeLatenessAboveIsolationThreshold"}
 PARENT = "wcstp1"
 NAME = "wcst-mon-site-1"
 pytestmark = pytest.mark.slow
@@ -141,9 +149,8 @@ def test_site_with_monitoring(site, playbook):
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
     stamp("site done")
     container = docker_client.containers.get(NAME)
-    rc, out = container.exec_run(["sh", "-c", 'printf "streams_webrtc_in=4\\nstreams_webrtc_out=3\\n'
-                                              'degraded_streams=1\\n" > /var/lib/wcs-emulator/streams'])
-    assert rc == 0, out
+    set_streams(container, streams_webrtc_in=4, streams_webrtc_out=3, degraded_streams=1, metric_VIDEO_NACK=10,
+                **STREAM_METRICS)
 
     running = {p.stem: int(p.read_text()) for p in site["run"].glob("*.pid")}
     assert set(running) == {"wcs-exporter", "node-exporter", "prometheus"}, running
@@ -176,6 +183,32 @@ def test_site_with_monitoring(site, playbook):
     # prometheus itself, node, wcs_exporter, and one wcs target per container
     prom.wait("every target up", all_four_targets_up, timeout=30, show=health)
     prom.wait("the container's streams", lambda: prom.query("wcs_streams > 0"), timeout=30)
+
+    # stream quality: the exporter's probe of the container, from the emulator's stream list with metrics
+    probe = urllib.request.urlopen("http://127.0.0.1:%d/probe?container=%s" % (site["ports"]["exporter"], NAME),
+                                   timeout=10).read().decode()
+    samples = {(s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k not in ("host", "container", "cpuset")))):
+               s.value for f in text_string_to_metric_families(probe) for s in f.samples}
+    assert samples[("wcs_stream_list_up", ())] == 1 and samples[("wcs_streams_with_metrics", ())] == 7
+    assert samples[("wcs_streams_by_status", (("media_type", "publish"), ("provider", "WebRTC"),
+                                              ("status", "PUBLISHING")))] == 4
+    assert samples[("wcs_streams_by_status", (("media_type", "play"), ("provider", "WebRTC"), ("status", "PLAYING")))] == 3
+    # publishers are streams 1-4: video 1.5M, 0.7M, 0.3M, 1.5M (+ 64k audio each)
+    assert samples[("wcs_stream_bitrate_bits_per_second", (("media_type", "publish"), ("quantile", "0.5")))] == 764000
+    assert samples[("wcs_stream_bitrate_bits_per_second", (("media_type", "publish"), ("quantile", "0.99")))] == 1564000
+    assert ("wcs_stream_video_fps", (("media_type", "play"), ("quantile", "0.9"))) in samples
+    assert not [k for k in samples if "by_stream" in k[0]], "per-stream series are opt-in"
+    # counters across reads: every stream's NACK count grows by 5, so the container's total grows by 35
+    before = samples[("wcs_stream_nacks_total", ())]
+    set_streams(container, streams_webrtc_in=4, streams_webrtc_out=3, degraded_streams=1, metric_VIDEO_NACK=15,
+                **STREAM_METRICS)
+    prom.wait("NACK counter grown by 35", lambda: prom.query('wcs_stream_nacks_total{container="%s"} >= %d'
+                                                             % (NAME, before + 35)), timeout=15)
+    # Prometheus loaded the role's alert rules
+    groups = prom.get("/api/v1/rules", type="alert")["data"]["groups"]
+    assert {r["name"] for g in groups for r in g["rules"]} == ALERTS
+    assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
+    stamp("stream quality aggregates and alert rules")
     prom.wait("rates", lambda: prom.query('rate(node_cpu_seconds_total{host="localhost"}[15s])'), timeout=30)
     stamp("targets up")
     empty = [(title, expr) for title, expr in dashboard_exprs() if not prom.query(expr)]
@@ -188,7 +221,8 @@ def test_site_with_monitoring(site, playbook):
 
     # the dashboard as a PNG (roles/monitoring/files/dashboard_snapshot.py): each step scraped before the next
     for webrtc_in, webrtc_out, degraded in STREAM_STEPS:
-        set_streams(container, streams_webrtc_in=webrtc_in, streams_webrtc_out=webrtc_out, degraded_streams=degraded)
+        set_streams(container, streams_webrtc_in=webrtc_in, streams_webrtc_out=webrtc_out, degraded_streams=degraded,
+                    metric_VIDEO_NACK=20 * webrtc_in, **STREAM_METRICS)
         total = webrtc_in + webrtc_out
         prom.wait("%d streams scraped" % total, lambda t=total: prom.query("sum(wcs_streams) == %d" % t), timeout=15)
         time.sleep(1)
@@ -215,6 +249,9 @@ def test_site_with_monitoring(site, playbook):
     prom.wait("wcs_up == 0 for the stopped container", lambda: prom.query('wcs_up{container="%s"} == 0' % NAME),
               timeout=30)
     assert prom.query('up{job="wcs", container="%s"} == 1' % NAME), "the exporter itself must keep answering"
+    prom.wait("WCSContainerDown pending or firing", lambda: [
+        a for a in prom.get("/api/v1/alerts")["data"]["alerts"]
+        if a["labels"]["alertname"] == "WCSContainerDown" and a["labels"]["container"] == NAME], timeout=15)
     stamp("stopped container is wcs_up 0")
 
     # basic auth and TLS (Prometheus' web.config.file) on the node exporter and Prometheus

@@ -41,6 +41,12 @@ emulator_version=1.0.0
 """
 
 
+@pytest.fixture(autouse=True)
+def no_stream_list(monkeypatch):
+    """No test here reaches a real server: the stream list is empty unless a test sets its own."""
+    monkeypatch.setattr(wcs_exporter, "fetch_streams", lambda *a, **kw: ([], False))
+
+
 def test_every_metric_keeps_one_label_set_and_a_wcs_prefix():
     helps = wcs_exporter.metric_help()
     assert all(name.startswith("wcs_") for name in helps)
@@ -200,3 +206,95 @@ def test_a_bad_targets_file_names_the_entry(tmp_path):
     bad.write_text(json.dumps({"containers": [{"cpuset": "1"}]}))
     with pytest.raises(ValueError, match=r"containers\[0\] needs a name"):
         wcs_exporter.load_targets(str(bad))
+
+
+def stream(msid, media="publish", status="PUBLISHING", **metrics):
+    return {"name": "live-" + msid, "mediaSessionId": msid, "mediaType": media, "status": status,
+            "mediaProvider": "WebRTC", "metrics": metrics}
+
+
+def probe_families(exporter):
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(wcs_exporter.ContainerCollector(exporter))
+    return {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+
+
+def values(family, **match):
+    return {tuple(sorted((k, v) for k, v in s.labels.items() if k not in wcs_exporter.LABELS)): s.value
+            for s in family.samples if all(s.labels.get(k) == v for k, v in match.items())}
+
+
+def test_stream_list_aggregates_and_counters_across_scrapes(monkeypatch):
+    lists = [[stream("a", VIDEO_RATE=1000000, AUDIO_RATE=64000, VIDEO_FPS=30, VIDEO_NACK=10, VIDEO_PLI=1,
+                     VIDEO_LOST=4, AUDIO_LOST=1),
+              stream("b", media="play", status="PLAYING", VIDEO_RATE=500000, VIDEO_NACK=0)],
+             # a ended, c began: the counters keep what a counted and add c's
+             [stream("b", media="play", status="PLAYING", VIDEO_RATE=400000, VIDEO_NACK=5),
+              stream("c", VIDEO_RATE=2000000, VIDEO_NACK=7, VIDEO_LOST=3)]]
+    seen = []
+    monkeypatch.setattr(wcs_exporter, "fetch_page", lambda *a, **kw: PAGE)
+    monkeypatch.setattr(wcs_exporter, "fetch_streams", lambda *a, **kw: seen.append(kw) or (lists[len(seen) - 1], True))
+    exporter = wcs_exporter.Exporter("h1", engine=FakeEngine({"wcs-1": "1"}))
+    first = probe_families(exporter)
+    assert seen == [{"pid": 4242}]
+    assert values(first["wcs_stream_list_up"]) == {(): 1} and values(first["wcs_streams_with_metrics"]) == {(): 2}
+    assert values(first["wcs_streams_by_status"]) == {
+        (("media_type", "publish"), ("provider", "WebRTC"), ("status", "PUBLISHING")): 1,
+        (("media_type", "play"), ("provider", "WebRTC"), ("status", "PLAYING")): 1}
+    assert values(first["wcs_stream_bitrate_bits_per_second"], media_type="publish") == {
+        (("media_type", "publish"), ("quantile", q)): 1064000 for q in ("0.5", "0.9", "0.99")}
+    assert first["wcs_stream_nacks"].type == "counter"
+    assert values(first["wcs_stream_nacks"]) == {(): 0}  # the first read is the baseline
+    second = probe_families(exporter)
+    assert values(second["wcs_stream_nacks"]) == {(): 12}  # b +5, c new 7
+    assert values(second["wcs_stream_packets_lost"]) == {(("media", "video"),): 3, (("media", "audio"),): 0}
+    assert values(second["wcs_stream_bitrate_bits_per_second"], quantile="0.99") == {
+        (("media_type", "publish"), ("quantile", "0.99")): 2000000, (("media_type", "play"), ("quantile", "0.99")): 400000}
+    # never one series per stream by default
+    assert not [f for f in second if f.endswith("_by_stream") or f.endswith("_by_stream_bits_per_second")]
+    assert "stream" not in {k for f in second.values() for s in f.samples for k in s.labels}
+
+
+def test_per_stream_series_are_opt_in_and_capped(monkeypatch):
+    streams = [stream("s%02d" % i, VIDEO_RATE=1000 * i, VIDEO_NACK=i) for i in range(5)]
+    monkeypatch.setattr(wcs_exporter, "fetch_page", lambda *a, **kw: PAGE)
+    monkeypatch.setattr(wcs_exporter, "fetch_streams", lambda *a, **kw: (streams, True))
+    exporter = wcs_exporter.Exporter("h1", engine=FakeEngine({"wcs-1": "1"}), per_stream=3)
+    fams = probe_families(exporter)
+    assert values(fams["wcs_stream_series_left_out"]) == {(): 2}
+    by_stream = values(fams["wcs_stream_bitrate_by_stream_bits_per_second"])
+    assert sorted(dict(k)["stream"] for k in by_stream) == ["live-s00", "live-s01", "live-s02"]
+    assert len(values(fams["wcs_stream_nacks_by_stream"])) == 3
+    assert wcs_exporter.Exporter("h1", per_stream=10 ** 6).per_stream == 1000
+    with pytest.raises(SystemExit, match="wcs_monitoring_exporter_per_stream_series"):
+        wcs_exporter.main(["--per-stream-series=1001", "--targets-file=/nonexistent"])
+
+
+def test_a_failing_stream_list_keeps_the_page(monkeypatch):
+    def broken(*_a, **_kw):
+        raise wcs_exporter.wcs_client.WCSUnavailable("find_all answered HTTP 500")
+
+    monkeypatch.setattr(wcs_exporter, "fetch_page", lambda *a, **kw: PAGE)
+    monkeypatch.setattr(wcs_exporter, "fetch_streams", broken)
+    fams = probe_families(wcs_exporter.Exporter("h1", engine=FakeEngine({"wcs-1": "1"})))
+    assert values(fams["wcs_up"]) == {(): 1} and values(fams["wcs_stream_list_up"]) == {(): 0}
+    assert "wcs_streams_by_status" not in fams
+    off = probe_families(wcs_exporter.Exporter("h1", engine=FakeEngine({"wcs-1": "1"}), stream_list=False))
+    assert "wcs_stream_list_up" not in off
+
+
+def test_isolation_report_p99_on_metrics(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"created": "2026-11-30T12:00:00Z", "summary": {
+        "h1": [{"name": "wcs-1", "cpuset": "1", "p99_ms": 7.5}, {"name": "wcs-2", "cpuset": "2", "p99_ms": 0.2}],
+        "h2": [{"name": "wcs-9", "cpuset": "1", "p99_ms": 50}]}}))
+    exporter = wcs_exporter.Exporter("h1", isolation_report=str(report))
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(wcs_exporter.HostCollector(exporter))
+    fams = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    p99 = {s.labels["container"]: s.value for s in fams["wcs_isolation_p99_seconds"].samples}
+    assert p99 == {"wcs-1": pytest.approx(0.0075), "wcs-2": pytest.approx(0.0002)}
+    assert fams["wcs_isolation_report_timestamp_seconds"].samples[0].value == 1796040000
+    assert list(wcs_exporter.isolation_families("h1", str(tmp_path / "absent.json")))[0].samples == []
+    report.write_text("[]")
+    assert list(wcs_exporter.isolation_families("h1", str(report))) == []

@@ -188,9 +188,27 @@ def test_address_plan_never_tracebacks(subnet, count):
     ({"wcs_core_jvm_options": ["-Da=\x00"]}, "wcs_core_jvm_options"),
     ({"wcs_docker_host": "unix:///x\n"}, "wcs_docker_host"),
     ({"wcs_anything": {"deep": ["ok", "no\u2029"]}}, "wcs_anything.deep[1]"),
+    ({"wcs_monitoring_alert_degraded_percent": 0}, "wcs_monitoring_alert_degraded_percent"),
+    ({"wcs_monitoring_alert_heap_percent": 101}, "wcs_monitoring_alert_heap_percent"),
+    ({"wcs_monitoring_alert_media_ports_free_percent": "ten"}, "wcs_monitoring_alert_media_ports_free_percent"),
+    ({"wcs_monitoring_alert_gc_pause_seconds": -1}, "wcs_monitoring_alert_gc_pause_seconds"),
+    ({"wcs_monitoring_alert_probe_p99_ms": True}, "wcs_monitoring_alert_probe_p99_ms"),
+    ({"wcs_monitoring_alert_down_for": "1 minute"}, "wcs_monitoring_alert_down_for"),
+    ({"wcs_monitoring_alert_gc_window": "5m\n"}, "wcs_monitoring_alert_gc_window"),
+    ({"wcs_monitoring_exporter_per_stream_series": 1001}, "wcs_monitoring_exporter_per_stream_series"),
+    ({"wcs_monitoring_exporter_per_stream_series": -1}, "wcs_monitoring_exporter_per_stream_series"),
+    ({"wcs_monitoring_exporter_isolation_report": "isolation.json"}, "wcs_monitoring_exporter_isolation_report"),
+    ({"wcs_isolation_report_copy": "/etc"}, "wcs_isolation_report_copy"),
 ])
 def test_plan_inputs_name_the_variable(values, field):
     assert refused(check_plan_inputs, values).field == field
+
+
+def test_alert_thresholds_and_the_per_stream_cap_accepted():
+    out = check_plan_inputs({"wcs_monitoring_alert_degraded_percent": "5", "wcs_monitoring_alert_heap_percent": 100,
+                             "wcs_monitoring_alert_gc_pause_seconds": 0.2, "wcs_monitoring_alert_down_for": "1h30m",
+                             "wcs_monitoring_exporter_per_stream_series": "1000"})
+    assert out["wcs_monitoring_alert_degraded_percent"] == 5.0 and out["wcs_monitoring_exporter_per_stream_series"] == 1000
 
 
 def test_plan_inputs_hide_secrets():

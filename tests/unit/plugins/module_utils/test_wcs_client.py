@@ -25,6 +25,7 @@ class FakeWCS:
         self.stat = (200, PAGE)
         self.find_all = {"POST": (200, json.dumps([{"name": "a"}, {"name": "b"}])), "GET": (200, "[]")}
         self.terminate = (200, "")
+        self.find = (404, "not found")  # a build before 5.2.923 without find, until a test sets it
         self.calls = []
 
 
@@ -41,6 +42,8 @@ def wcs():
                 code, text = fake.stat
             elif self.path == constants.STREAM_FIND_ALL_PATH:
                 code, text = fake.find_all[method]
+            elif self.path == constants.STREAM_FIND_PATH and method == "POST":
+                code, text = fake.find
             elif self.path == constants.STREAM_TERMINATE_PATH and method == "POST":
                 code, text = fake.terminate
             else:
@@ -113,6 +116,36 @@ def test_a_broken_stream_list_is_unavailable(wcs, answer, match):
     wcs.find_all = {"POST": answer, "GET": answer}
     with pytest.raises(WCSUnavailable, match=match):
         endpoint(wcs).streams()
+
+
+WITH_METRICS = [{"name": "a", "mediaSessionId": "m1", "metrics": {"VIDEO_RATE": 1000, "VIDEO_NACK": 2}},
+                {"name": "b", "mediaSessionId": "m2", "metrics": {"VIDEO_RATE": 3000}}]
+
+
+def test_stream_list_with_metrics_asks_find_for_the_metrics_display(wcs):
+    wcs.find = (200, json.dumps(WITH_METRICS))
+    assert endpoint(wcs).streams_with_metrics() == (WITH_METRICS, True)
+    assert wcs.calls == [("POST", constants.STREAM_FIND_PATH, '{"display": ["metrics"]}', "application/json")]
+
+
+@pytest.mark.parametrize("find", [
+    (404, "not found"),                                   # no find (or no streams)
+    (400, "unknown field display"),                       # a build that refuses the field
+    (200, ""), (200, "[]"),                               # empty
+    (200, json.dumps([{"name": "x", "mediaSessionId": "m"}])),  # an older build ignores display: no metrics
+    (200, "<html>"), (200, '{"metrics": {}}'),             # not a list
+])
+def test_stream_list_without_metrics_falls_back_to_find_all(wcs, find):
+    wcs.find = find
+    streams, with_metrics = endpoint(wcs).streams_with_metrics()
+    assert [s["name"] for s in streams] == ["a", "b"] and with_metrics is False
+    assert [c[1] for c in wcs.calls] == [constants.STREAM_FIND_PATH, constants.STREAM_FIND_ALL_PATH]
+
+
+def test_stream_list_with_metrics_is_unavailable_when_the_fallback_fails_too(wcs):
+    wcs.find_all = {"POST": (500, "boom"), "GET": (500, "boom")}
+    with pytest.raises(WCSUnavailable, match="find_all answered HTTP 500"):
+        endpoint(wcs).streams_with_metrics()
 
 
 def test_terminate_posts_an_empty_object(wcs):

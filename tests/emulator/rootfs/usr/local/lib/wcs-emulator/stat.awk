@@ -118,7 +118,7 @@ END {
     other = 0
     for (i = 1; i <= nctl; i++) {
         k = order[i]
-        if (k in shown) continue
+        if (k in shown || k ~ /^metric_/ || k == "stream_metrics") continue  # the stream list's, not the page's
         if (!other++ && format != "json") print "-----Other Stats-----"
         emit(k); shown[k] = 1
     }
