@@ -272,8 +272,7 @@ def test_failed_update_runs_on_rollback_hooks(lab, engine):
     assert "on_rollback hooks ran for wcshk-1" in out, out[-3000:]
     assert [state(lab["sock"], n)[0] for n in NAMES] == ["ready", "ready"]
     assert "rolled back (wcshk-1 -> mediaops/wcs-emulator:next" in out, out[-3000:]
-    assert "mediaops/wcs-emulator:next" in inspect(engine, NAMES[0])["Config"]["Labels"].values() or \
-        inspect(engine, NAMES[0])["Image"] == subprocess.run(
+    assert inspect(engine, NAMES[0])["Image"] == subprocess.run(
             ["docker", "-H", engine[0], "image", "inspect", "-f", "{{.Id}}", "mediaops/wcs-emulator:next"],
             capture_output=True, text=True, check=True).stdout.strip()
 
@@ -311,3 +310,20 @@ def test_bad_hook_spec_refused_before_anything_changes(lab, engine):
     assert "Plan and validate every host" in out and "Rolling update of WCS containers" not in out
     assert recorder.calls == []
     assert {n: inspect(engine, n)["State"]["StartedAt"] for n in NAMES} == started
+
+
+def test_haproxy_server_module_check_diff_idempotent(lab, module):
+    sock = lab["sock"]
+    args = {"socket": sock, "backend": "wcs", "server": NAMES[1], "state": "drain"}
+    res = module("haproxy_server", args, check=True, diff=True)
+    assert res["changed"] and res["previous"] == "ready" and res["command"] == "set server wcs/wcshk-2 state drain"
+    assert res["diff"]["after"].endswith(": drain\n")
+    assert state(sock, NAMES[1])[0] == "ready"  # check mode changed nothing
+    assert module("haproxy_server", args)["changed"]
+    assert state(sock, NAMES[1])[0] == "drain"
+    again = module("haproxy_server", args)
+    assert not again["changed"] and again["command"] == ""
+    assert module("haproxy_server", dict(args, state="ready"))["changed"]
+    assert state(sock, NAMES[1])[0] == "ready"
+    bad = module("haproxy_server", dict(args, server="wcshk-9"))
+    assert bad.get("failed") and "no server wcshk-9 in that backend (servers: wcshk-1, wcshk-2)" in bad["msg"]
