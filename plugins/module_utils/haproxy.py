@@ -59,8 +59,8 @@ def server_state(text, server):
     """(admin state, operational state number, raw admin bits) of ``server`` in ``show servers state`` output."""
     servers = parse_servers_state(text)
     if server not in servers:
-        raise HAProxyError("no server %s in that backend (servers: %s)" % (server, ", ".join(sorted(servers))
-                                                                             or "none"))
+        known = ", ".join(sorted(servers)) or "none"
+        raise HAProxyError("no server %s in that backend (servers: %s)" % (server, known))
     row = servers[server]
     bits = int(row["srv_admin_state"])
     return admin_state(bits), int(row["srv_op_state"]), bits

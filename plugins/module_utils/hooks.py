@@ -163,9 +163,8 @@ def _check_http(hook, field, index):
     if body is not None:
         _walk_strings(body, field + ".body", lambda text, f: (_placeholders(text, f), text)[1])
     timeout = hook.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not (isinstance(timeout, int) or (isinstance(timeout, str) and
-                                                                       timeout.isdigit())) \
-            or not 1 <= int(timeout) <= MAX_TIMEOUT:
+    whole = isinstance(timeout, int) or (isinstance(timeout, str) and timeout.isdigit())
+    if isinstance(timeout, bool) or not whole or not 1 <= int(timeout) <= MAX_TIMEOUT:
         raise PlanError(field + ".timeout", timeout, "give whole seconds between 1 and %d" % MAX_TIMEOUT)
     certs = hook.get("validate_certs", True)
     if not isinstance(certs, bool):

@@ -272,9 +272,9 @@ def test_failed_update_runs_on_rollback_hooks(lab, engine):
     assert "on_rollback hooks ran for wcshk-1" in out, out[-3000:]
     assert [state(lab["sock"], n)[0] for n in NAMES] == ["ready", "ready"]
     assert "rolled back (wcshk-1 -> mediaops/wcs-emulator:next" in out, out[-3000:]
-    assert inspect(engine, NAMES[0])["Image"] == subprocess.run(
-            ["docker", "-H", engine[0], "image", "inspect", "-f", "{{.Id}}", "mediaops/wcs-emulator:next"],
-            capture_output=True, text=True, check=True).stdout.strip()
+    next_id = subprocess.run(["docker", "-H", engine[0], "image", "inspect", "-f", "{{.Id}}",
+                              "mediaops/wcs-emulator:next"], capture_output=True, text=True, check=True).stdout.strip()
+    assert inspect(engine, NAMES[0])["Image"] == next_id
 
 
 def test_failing_before_drain_hook_fails_clearly_and_puts_back(lab, engine):

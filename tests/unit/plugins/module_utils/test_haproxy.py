@@ -61,7 +61,7 @@ def test_run_over_a_unix_socket(tmp_path):
     got = []
 
     def serve():
-        conn, _ = srv.accept()
+        conn = srv.accept()[0]
         got.append(conn.recv(100))
         conn.sendall(b"No such server.\n\n")
         conn.close()
