@@ -38,7 +38,6 @@ FRONTEND = "http://192.0.2.1:18081/?action=stat"
 STREAMS_FILE = "/var/lib/wcs-emulator/streams"
 TOKEN = "hk-vault-token-5f3a"
 
-pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy missing (scripts/ensure-packages.sh)")
 
 
 class Recorder(ThreadingHTTPServer):
@@ -107,6 +106,7 @@ def hooks(sock, url):
 @pytest.fixture(scope="module")
 def lab(engine, parent, recorder):
     """Deploys the two containers with site, puts HAProxy in front; yields run(extra_vars) -> (rc, output)."""
+    assert shutil.which("haproxy"), "haproxy is missing: run scripts/ensure-packages.sh (Debian package haproxy)"
     host, _client = engine
     tmp = Path(tempfile.mkdtemp(prefix="wcshk-"))  # short: the admin socket path must fit sun_path
     sock = str(tmp / "admin.sock")
