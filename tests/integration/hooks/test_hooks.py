@@ -39,7 +39,6 @@ STREAMS_FILE = "/var/lib/wcs-emulator/streams"
 TOKEN = "hk-vault-token-5f3a"
 
 
-
 class Recorder(ThreadingHTTPServer):
     """The webhook's far end: records (time, method, path, body, Authorization) of every call."""
 
