@@ -7,6 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mediaops.wcs.plugins.filter.converge import FilterModule as ConvergeFilters
+from ansible_collections.mediaops.wcs.plugins.filter.hooks import FilterModule as HooksFilters
 from ansible_collections.mediaops.wcs.plugins.filter.planning import FilterModule
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
 
@@ -16,7 +17,17 @@ DOCUMENTED = sorted(p.stem for p in (Path(__file__).resolve().parents[4] / "plug
 
 
 def test_every_filter_is_documented():
-    assert sorted(list(FILTERS) + list(ConvergeFilters().filters())) == DOCUMENTED
+    assert sorted(list(FILTERS) + list(ConvergeFilters().filters()) + list(HooksFilters().filters())) == DOCUMENTED
+
+
+def test_rollout_hooks_filter():
+    hooks = HooksFilters().filters()["rollout_hooks"]
+    spec = {"before_drain": [{"url": "http://lb/${name}"}]}
+    assert hooks(spec)["before_drain"][0]["method"] == "POST"
+    assert hooks(spec, "before_drain", {"name": "wcs-1"})[0]["url"] == "http://lb/wcs-1"
+    with pytest.raises(AnsibleFilterError, match=r"mediaops.wcs.rollout_hooks: wcs_rollout_hooks.before_drain\[0\]"
+                       r".url: 'ftp://x' is wrong. Fix: give an http"):
+        hooks({"before_drain": [{"url": "ftp://x"}]})
 
 
 def test_cpu_filters_on_the_big_host():
