@@ -188,6 +188,7 @@ def plan_cdn(plans, groups, hosts=None, options=None):
             "peers": [a for a in every_id if a not in own_ids] if own else [],
             "properties": {n["container"]: node_properties(n, opts) for n in own},
             "nodes": {n["container"]: n for n in own},
+            "table": node_lines(own),
         }
     return {
         "enabled": bool(by_id),
@@ -213,6 +214,13 @@ def _choose_peers(origins, followers, by_id):
 def _ask(node):
     return {"host": node["host"], "container": node["container"], "id": node["id"],
             "docker_host": node["docker_host"]}
+
+
+def node_lines(nodes):
+    """One line per node: container, role, id, point of entry, the node asked for its state."""
+    return ["%s %s %s entry=%s asks=%s" % (n["container"], n["role"], n["id"], n["entry"] or "-",
+                                           "%s/%s" % (n["ask"]["host"], n["ask"]["container"]) if n["ask"] else "-")
+            for n in nodes]
 
 
 def node_properties(node, opts):

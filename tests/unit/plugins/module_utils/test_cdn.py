@@ -41,7 +41,8 @@ def test_roles_addresses_entries_and_properties():
                      "cdn_nodes_timeout": None}
     assert hosts["o1"]["properties"]["wcs-1"]["cdn_point_of_entry"] is None
     assert hosts["t1"]["properties"]["wcs-1"]["cdn_role"] == "transcoder"
-    assert hosts["plain"] == {"tier": NO_TIER, "port": 8084, "peers": [], "properties": {}, "nodes": {}}
+    assert hosts["plain"] == {"tier": NO_TIER, "port": 8084, "peers": [], "properties": {}, "nodes": {}, "table": []}
+    assert hosts["e1"]["table"] == ["wcs-1 edge 203.0.113.36 entry=203.0.113.4 asks=o1/wcs-1"]
     assert out["order"] == {"edge": ["e1", "e2", "e3"], "transcoder": ["t1"], "origin": ["o1", "o2"],
                             "none": ["plain"]}
 
