@@ -169,11 +169,31 @@ def test_rolling_update_goes_edge_first_then_origin_waiting_for_active(site, pla
     assert edges_play < origins_play
     flat = " ".join(out.split())
     # each node waited until its peer (asked on the peer's host) listed it ACTIVE again
-    assert "TASK [mediaops.wcs.rollout : CDN, %s/%s lists it active - %s]" % (
-        ORIGIN["host"], ORIGIN["name"], EDGE["name"]) in flat
-    assert "TASK [mediaops.wcs.rollout : CDN, %s/%s lists it active - %s]" % (
-        EDGE["host"], EDGE["name"], ORIGIN["name"]) in flat
+    assert "TASK [mediaops.wcs.rollout : CDN, its peer lists it active - %s in the eyes of %s/%s]" % (
+        EDGE["name"], ORIGIN["host"], ORIGIN["name"]) in flat
+    assert "TASK [mediaops.wcs.rollout : CDN, its peer lists it active - %s in the eyes of %s/%s]" % (
+        ORIGIN["name"], EDGE["host"], EDGE["name"]) in flat
     assert "ok: [%s -> %s]" % (EDGE["host"], ORIGIN["host"]) in out[edges_play:origins_play]
     assert "ok: [%s -> %s]" % (ORIGIN["host"], EDGE["host"]) in out[origins_play:]
     sees_active(ORIGIN, EDGE)
     sees_active(EDGE, ORIGIN)
+
+
+def test_a_node_the_cdn_never_reports_active_rolls_back_and_stops_before_the_origins(site, playbook):
+    """The CDN wait's timeout is a failed gate: the edge goes back to its image, the origin tier never starts."""
+    origin_before, _image = state(ORIGIN)
+    _edge_before, edge_image_before = state(EDGE)
+    rc, out = playbook("rolling_update", "-e", "wcs_rollout_image=mediaops/wcs-emulator:test",
+                       "-e", '{"wcs_cdn_expected_state": {"globalState": "ACTIVE", "role": "RELAY"}}',
+                       "-e", "wcs_cdn_wait_timeout=3")
+    assert rc != 0, out[-3000:]
+    flat = " ".join(out.split())
+    assert "CDN node %s (%s) is not ACTIVE/RELAY in the CDN after 3 s: %s/%s answered {" % (
+        EDGE["ip"], EDGE["name"], ORIGIN["host"], ORIGIN["name"]) in flat, out[-3000:]
+    assert "rolled back (%s -> %s" % (EDGE["name"], edge_image_before) in flat
+    # nothing ran for the origin after the edges' play: the failed edge stopped the rollout
+    assert "[%s]" % ORIGIN["host"] not in out.split("PLAY [Rolling update of WCS containers - CDN edges (first)]")[1]
+    assert state(ORIGIN)[0]["StartedAt"] == origin_before["StartedAt"]
+    edge_after, _image = state(EDGE)
+    assert edge_after["Running"]
+    sees_active(ORIGIN, EDGE)
