@@ -109,10 +109,11 @@ def _tiers_of(hosts, groups, opts):
     return tiers
 
 
-def _node_id(plan, container, host, opts, index):
+def _node_id(container, host, opts, index):
     key = ADDRESS_KINDS[opts["address"]]
     value = container.get(key) if isinstance(container, Mapping) else None
-    field = "wcs_external_addresses[%d]" % index if opts["address"] == "external" else "wcs_container_addresses[%d]" % index
+    variable = "wcs_external_addresses" if opts["address"] == "external" else "wcs_container_addresses"
+    field = "%s[%d]" % (variable, index)
     try:
         return str(ipaddress.ip_address(str(value)))
     except ValueError:
@@ -149,12 +150,12 @@ def plan_cdn(plans, groups, hosts=None, options=None):
     for tier in TIERS:
         for host in ordered[tier]:
             for index, container in enumerate(plans[host].get("containers") or []):
-                node_id = _node_id(plans[host], container, host, opts, index)
+                node_id = _node_id(container, host, opts, index)
                 if node_id in by_id:
                     other = by_id[node_id]
-                    raise PlanError("wcs_cdn_address", opts["address"], "give every CDN node its own address "
-                                    "(%s/%s and %s/%s both have %s)" % (other["host"], other["container"], host,
-                                                                       container["name"], node_id))
+                    both = (other["host"], other["container"], host, container["name"], node_id)
+                    raise PlanError("wcs_cdn_address", opts["address"],
+                                    "give every CDN node its own address (%s/%s and %s/%s both have %s)" % both)
                 node = {"host": host, "container": container["name"], "id": node_id, "tier": tier,
                         "role": opts["role_names"][tier], "entry": None, "ask": None,
                         "docker_host": plans[host].get("docker_host")}
@@ -165,19 +166,19 @@ def plan_cdn(plans, groups, hosts=None, options=None):
     if followers and not origins:
         missing = [h for h in (groups.get(opts["origin_group"]) or []) if h not in planned]
         first = followers[0]
+        left_out = (" and plan it in this run (%s left out: --limit or wcs_target_hosts)" % ", ".join(missing)
+                    if missing else "")
         raise PlanError("wcs_cdn_origin_group", opts["origin_group"],
-                        "put at least one WCS host in group %s%s" % (
-                            opts["origin_group"], " and plan it in this run (%s left out: --limit or "
-                            "wcs_target_hosts)" % ", ".join(missing) if missing else ""),
-                        why="%s %s/%s needs an origin as its point of entry" % (first["tier"], first["host"],
-                                                                               first["container"]))
-    for index, node in enumerate(origins[1:]):
+                        "put at least one WCS host in group %s%s" % (opts["origin_group"], left_out),
+                        why="%s %s/%s needs an origin as its point of entry" % (
+                            first["tier"], first["host"], first["container"]))
+    for node in origins[1:]:
         node["entry"] = origins[0]["id"]
     for index, node in enumerate(followers):
         node["entry"] = origins[index % len(origins)]["id"]
     _choose_peers(origins, followers, by_id)
     result_hosts = {}
-    every_id = sorted(by_id, key=lambda a: ipaddress.ip_address(a))
+    every_id = sorted(by_id, key=ipaddress.ip_address)
     for host in planned:
         tier = tiers.get(host, NO_TIER)
         own = [n for n in nodes.get(tier, []) if n["host"] == host]

@@ -60,7 +60,10 @@ def test_every_container_is_a_node_and_peers_are_the_other_nodes():
 def test_who_is_asked_whether_a_node_is_active():
     out = plan_cdn(fleet("o1", "o2", "e1", "t1"), {"wcs_cdn_origin": ["o1", "o2"], "wcs_cdn_edge": ["e1"],
                                                    "wcs_cdn_transcoder": ["t1"]})
-    node = lambda h: out["hosts"][h]["nodes"]["wcs-1"]  # noqa: E731
+
+    def node(host):
+        return out["hosts"][host]["nodes"]["wcs-1"]
+
     assert node("e1")["ask"]["host"] == "o1"        # its point of entry
     assert node("t1")["ask"]["host"] == "o2"
     assert node("o1")["ask"]["host"] == "e1"        # an edge that points at it
