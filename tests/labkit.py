@@ -11,6 +11,7 @@ From a shell:
     python tests/labkit.py veth up|down NAME [--host-cidr C] [--router-cidr C --netns NS]   a veth parent (kept if
                                                                there), the peer as the router in its own netns
     python tests/labkit.py multihost up|down|status N          hosts wcsmh-1..N: netns + veth + dockerd each
+        [--prefix P --first-block A --router-netns NS]         (another user's hosts P-1..N, blocks from A)
     python tests/labkit.py multihost stop|start I              host I's dockerd only ("engine down" and back)
     python tests/labkit.py lab snapshot FILE | lab check FILE  the lab's containers: ids, running, answering
     python tests/labkit.py home snapshot FILE | home check FILE  what ~/.ansible, ~/.cache... hold
@@ -27,6 +28,7 @@ Processes are stopped only by the pid recorded when they were started here.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -294,40 +296,60 @@ def engine_session(name, bridge, cidr):
 # uplink and macvlan parent, the block's 3rd address) <-> wcsmhI-r (machine side: the router, the 2nd address);
 # block 203.0.113.(16*(I-1))/28; dockerd under /run/wcsmh-I; /run/wcsmh-I/python runs the controller's Python
 # inside the namespace (the host's ansible_python_interpreter: modules see the host's own interfaces and /sys).
+# Other users give their own prefix and first block (the defaults are the scenario's), and may put the router side
+# in a network namespace of their own (router_netns, forwarding on there only) so their hosts reach each other
+# without touching the machine's forwarding or firewall.
 MULTIHOST_MAX = 3
+MH_DEFAULTS = {"prefix": "wcsmh", "first_block": "203.0.113.0", "router_netns": None}
 
 
-def _mh(i):
-    base = 16 * (i - 1)
-    return {"ns": "wcsmh-%d" % i, "parent": "wcsmh%d-p" % i, "router": "wcsmh%d-r" % i,
-            "gateway": "203.0.113.%d" % (base + 1), "address": "203.0.113.%d" % (base + 2)}
+def _mh(i, prefix="wcsmh", first_block="203.0.113.0", router_netns=None):
+    base = int(ipaddress.ip_address(first_block)) + 16 * (i - 1)
+    return {"ns": "%s-%d" % (prefix, i), "parent": "%s%d-p" % (prefix, i), "router": "%s%d-r" % (prefix, i),
+            "network": "%s/28" % ipaddress.ip_address(base), "gateway": str(ipaddress.ip_address(base + 1)),
+            "address": str(ipaddress.ip_address(base + 2)), "router_netns": router_netns, "prefix": prefix}
 
 
-def mh_engine(i):
-    return Engine("wcsmh-%d" % i, netns=_mh(i)["ns"], wait_seconds=int(os.environ.get("WAIT_SECONDS", "60")))
+def mh_engine(i, **where):
+    return Engine(_mh(i, **where)["ns"], netns=_mh(i, **where)["ns"],
+                  wait_seconds=int(os.environ.get("WAIT_SECONDS", "60")))
 
 
-def mh_links(i):
-    h = _mh(i)
+def _router(h, *cmd, check=True):
+    """`ip ...` on the router side: the machine, or the router's own namespace."""
+    if h["router_netns"]:
+        return sh("ip", "-n", h["router_netns"], *cmd, check=check)
+    return sh("ip", *cmd, check=check)
+
+
+def mh_links(i, **where):
+    h = _mh(i, **where)
     netns_add(h["ns"])
+    if h["router_netns"]:
+        netns_add(h["router_netns"])
+        # forwarding between the hosts, in the router's namespace only (the machine's setting is left alone)
+        sh("ip", "netns", "exec", h["router_netns"], "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        sh("ip", "-n", h["router_netns"], "link", "set", "lo", "up")
     if not link_exists(h["parent"], h["ns"]):
-        sh("ip", "link", "del", h["router"], check=False)  # a stale machine side whose peer went with an old netns
+        _router(h, "link", "del", h["router"], check=False)  # a stale router side whose peer went with an old netns
         sh("ip", "link", "add", h["router"], "type", "veth", "peer", "name", h["parent"], "netns", h["ns"])
+        if h["router_netns"]:
+            sh("ip", "link", "set", h["router"], "netns", h["router_netns"])
     sh("ip", "-n", h["ns"], "link", "set", h["parent"], "up")
-    sh("ip", "link", "set", h["router"], "up")
+    _router(h, "link", "set", h["router"], "up")
     sh("ip", "-n", h["ns"], "addr", "replace", h["address"] + "/28", "dev", h["parent"])
-    sh("ip", "addr", "replace", h["gateway"] + "/28", "dev", h["router"])
+    _router(h, "addr", "replace", h["gateway"] + "/28", "dev", h["router"])
     sh("ip", "-n", h["ns"], "route", "replace", "default", "via", h["gateway"], "dev", h["parent"])
     python = os.environ.get("MULTIHOST_PYTHON") or shutil.which("python3")
-    wrapper = Path("/run/wcsmh-%d/python" % i)
+    wrapper = Path("/run/%s/python" % h["ns"])
     wrapper.parent.mkdir(parents=True, exist_ok=True)
-    wrapper.write_text('#!/bin/sh\n# ansible_python_interpreter of wcs-mh-%d: modules run in netns %s\n'
-                       'exec ip netns exec %s %s "$@"\n' % (i, h["ns"], h["ns"], python))
+    wrapper.write_text('#!/bin/sh\n# ansible_python_interpreter of %s: modules run in netns %s\n'
+                       'exec ip netns exec %s %s "$@"\n' % (h["ns"], h["ns"], h["ns"], python))
     wrapper.chmod(0o755)
 
 
-def mh_status(i):
-    h, eng = _mh(i), mh_engine(i)
+def mh_status(i, **where):
+    h, eng = _mh(i, **where), mh_engine(i, **where)
     state = "netns" if netns_exists(h["ns"]) else "no-netns"
     pid = eng.started_pid
     if not pid:
@@ -340,35 +362,41 @@ def mh_status(i):
         h["ns"], state, pid, eng.host, images, running)
 
 
-def multihost(cmd, n):
+def multihost(cmd, n, **where):
+    """Hosts 1..n (up, down, status) or host n alone (stop, start). ``where``: prefix, first_block, router_netns
+    (defaults: the Molecule scenario's wcsmh-*, 203.0.113.0, the machine as router)."""
     hosts = range(1, n + 1)
     if cmd == "up":
         for i in hosts:
-            mh_links(i)
-            mh_engine(i).start()
+            mh_links(i, **where)
+            mh_engine(i, **where).start()
         for i in hosts:
-            mh_engine(i).wait().load_images()
+            mh_engine(i, **where).wait().load_images()
         for i in hosts:
-            print(mh_status(i))
+            print(mh_status(i, **where))
     elif cmd == "down":
         for i in hosts:  # signal all first: they shut down in parallel
-            pid = mh_engine(i).started_pid
+            pid = mh_engine(i, **where).started_pid
             if pid:
-                say("SIGTERM dockerd wcsmh-%d (pid %d)" % (i, pid))
+                say("SIGTERM dockerd %s (pid %d)" % (_mh(i, **where)["ns"], pid))
                 os.kill(pid, signal.SIGTERM)
         for i in hosts:
-            mh_engine(i).down()
-            sh("ip", "link", "del", _mh(i)["router"], check=False)
-            netns_del(_mh(i)["ns"])
+            h = _mh(i, **where)
+            mh_engine(i, **where).down()
+            _router(h, "link", "del", h["router"], check=False)
+            netns_del(h["ns"])
+        router_netns = where.get("router_netns")
+        if router_netns and netns_exists(router_netns):
+            netns_del(router_netns)
     elif cmd == "status":
         for i in hosts:
-            print(mh_status(i))
+            print(mh_status(i, **where))
     elif cmd == "stop":
-        mh_engine(n).stop()
+        mh_engine(n, **where).stop()
     elif cmd == "start":
-        mh_links(n)
-        mh_engine(n).start().wait().load_images()
-        print(mh_status(n))
+        mh_links(n, **where)
+        mh_engine(n, **where).start().wait().load_images()
+        print(mh_status(n, **where))
     else:
         raise SystemExit("multihost: unknown command %s" % cmd)
 
@@ -465,6 +493,10 @@ def main(argv=None):
     mh = sub.add_parser("multihost")
     mh.add_argument("cmd", choices=["up", "down", "status", "stop", "start"])
     mh.add_argument("n", type=int, choices=range(1, MULTIHOST_MAX + 1))
+    mh.add_argument("--prefix", default=MH_DEFAULTS["prefix"], help="netns/engine/veth prefix (default wcsmh)")
+    mh.add_argument("--first-block", default=MH_DEFAULTS["first_block"],
+                    help="network of host 1's /28; host I gets the I-th /28 from there (default 203.0.113.0)")
+    mh.add_argument("--router-netns", default=None, help="put the router side in this netns (default: the machine)")
     for kind in ("lab", "home"):
         p = sub.add_parser(kind)
         p.add_argument("cmd", choices=["snapshot", "check"])
@@ -489,7 +521,8 @@ def main(argv=None):
             say("removed veth %s%s" % (args.name, " and netns " + args.netns if args.netns else ""))
         return 0
     if args.area == "multihost":
-        multihost(args.cmd, args.n)
+        multihost(args.cmd, args.n, prefix=args.prefix, first_block=args.first_block,
+                  router_netns=args.router_netns)
         return 0
     if args.cmd == "snapshot":
         state = lab_state() if args.area == "lab" else home_state()

@@ -1,4 +1,4 @@
-"""Host planning filters: CPU split, address plan, fleet conflicts, heap sizing, cpuset syntax, plan -> items.
+"""Host planning filters: CPU split, address plan, fleet conflicts, CDN plan, heap sizing, cpuset syntax, plan -> items.
 
 Thin wrappers over plugins/module_utils (pure, unit-tested); a PlanError becomes an AnsibleFilterError with the
 same message (field, bad value, fix). Each filter is documented in the ``<name>.yml`` file next to this one.
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
+from ansible_collections.mediaops.wcs.plugins.module_utils import cdn as _cdn
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpusets as _cpusets
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
@@ -79,6 +80,21 @@ def fleet_conflicts(plans, key=None, hosts=None):
 
 
 @_guard
+def cdn_plan(plans, groups, hosts=None, options=None, key="wcs_plan"):
+    if not isinstance(plans, Mapping):
+        raise PlanError("cdn_plan input", type(plans).__name__, "pipe hostvars (or a mapping of host to wcs_plan)")
+    names = list(hosts) if hosts is not None else list(plans)
+    by_host = {}
+    for host in names:
+        if host in plans and isinstance(plans[host], Mapping):
+            value = plans[host].get(key) if key else plans[host]
+            if isinstance(value, Mapping):
+                by_host[host] = value
+    return _cdn.plan_cdn(_plain(by_host), _plain(dict(groups)), hosts=[h for h in names if h in by_host],
+                         options=_plain(options or {}))
+
+
+@_guard
 def heap_plan(host, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g", host_reserve=None,
               min_heap="512m"):
     memory = host.get("memory_bytes") if isinstance(host, Mapping) else host
@@ -108,6 +124,7 @@ class FilterModule:
             "cpuset_parse": cpuset_parse,
             "address_plan": address_plan,
             "fleet_conflicts": fleet_conflicts,
+            "cdn_plan": cdn_plan,
             "heap_plan": heap_plan,
             "container_items": container_items,
             "plan_inputs": plan_inputs,

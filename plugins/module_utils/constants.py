@@ -28,6 +28,8 @@ STAT_PATH = "/?action=stat"
 STREAM_FIND_ALL_PATH = "/rest-api/stream/find_all"
 STREAM_FIND_PATH = "/rest-api/stream/find"
 STREAM_TERMINATE_PATH = "/rest-api/stream/terminate"
+# CDN status (Flashphoner CDN documentation): POST, JSON array of the nodes the asked node sees, itself excluded.
+CDN_SHOW_NODES_PATH = "/rest-api/cdn/show_nodes"
 
 # A replaced container waits under this suffix until its successor runs (then it is removed, or renamed back).
 ASIDE_SUFFIX = ".mediaops-old"

@@ -39,6 +39,7 @@ DEFAULT_PORTS = {
     "legacy_rest": 9091, "legacy_web": 8888,
 }
 DEFAULT_PUBLIC = ("ws", "wss")
+CDN_DEFAULT_PORT = 8084  # Flashphoner CDN documentation: cdn_port default
 PORT_NAME = re.compile(r"\A[a-z][a-z0-9_]{0,31}\Z")
 MAX_CIDRS = 256
 
@@ -126,8 +127,22 @@ def firewall_spec(options):
             raise PlanError("wcs_media_port_from", "%d-%d" % (low, high),
                             "keep the media range clear of the named ports",
                             why="it holds %s port %d, which the range would open to everyone" % (name, port))
+    cdn_port = options.get("cdn_port")
+    if cdn_port not in (None, ""):
+        cdn_port = _port(cdn_port, "wcs_cdn_port")
+        for name, port in sorted(ports.items()):
+            if port == cdn_port:
+                raise PlanError("wcs_cdn_port", cdn_port, "give the CDN its own port (Flashphoner's default 8084)",
+                                why="%s uses it too" % name)
+        if low <= cdn_port <= high:
+            raise PlanError("wcs_cdn_port", cdn_port, "keep it out of the media range %d-%d" % (low, high))
+    else:
+        cdn_port = None
     return {
         "admin_cidrs": check_cidrs(options.get("admin_cidrs")),
+        # CDN: the other nodes' addresses reach cdn_port (TCP between nodes); never the internet
+        "cdn_peers": check_cidrs(options.get("cdn_peers"), "wcs_cdn peers"),
+        "cdn_port": cdn_port,
         "ports": ports,
         "public": sorted(set(public)),
         "media_port_from": low,
@@ -151,6 +166,9 @@ def container_ports(spec, properties=None):
     for key, name in (("ws.port", "ws"), ("wss.port", "wss")):
         if properties.get(key, "") != "":
             options["ports"][name] = properties[key]
+    # A CDN node (cdn_enabled=true in its file) listens on cdn_port, 8084 when the file does not say.
+    enabled = str(properties.get("cdn_enabled", "")).strip().lower() == "true"
+    options["cdn_port"] = (properties.get("cdn_port") or CDN_DEFAULT_PORT) if enabled else None
     return firewall_spec(options)
 
 
@@ -193,6 +211,12 @@ def desired_rules(spec):
         rules.append(_rule([("ip saddr", v4), ("tcp dport", _port_values(admin))], "accept", "admin"))
     if admin and v6:
         rules.append(_rule([("ip6 saddr", v6), ("tcp dport", _port_values(admin))], "accept", "admin v6"))
+    cdn_v4 = [c for c in spec.get("cdn_peers", []) if ":" not in c]
+    cdn_v6 = [c for c in spec.get("cdn_peers", []) if ":" in c]
+    if spec.get("cdn_port") and cdn_v4:
+        rules.append(_rule([("ip saddr", cdn_v4), ("tcp dport", [spec["cdn_port"]])], "accept", "cdn"))
+    if spec.get("cdn_port") and cdn_v6:
+        rules.append(_rule([("ip6 saddr", cdn_v6), ("tcp dport", [spec["cdn_port"]])], "accept", "cdn v6"))
     rules.append(_rule([], "drop", "dropped"))
     return rules
 

@@ -14,7 +14,8 @@ Calls, as the collection uses them:
   * stream list with per-stream metrics: ``POST /rest-api/stream/find`` with ``{"display": ["metrics"]}`` (WCS
     build 5.2.923+); anything else than a non-empty JSON array whose streams carry a ``metrics`` object (a 404,
     another error status, an empty answer, streams without metrics: an older build) falls back to ``find_all``;
-  * end streams: ``POST /rest-api/stream/terminate`` with ``{}``.
+  * end streams: ``POST /rest-api/stream/terminate`` with ``{}``;
+  * CDN nodes: ``POST /rest-api/cdn/show_nodes`` with ``{}``: the nodes this one sees (itself excluded).
 """
 from __future__ import annotations
 
@@ -127,6 +128,20 @@ class WCSEndpoint:
         resp = self.call("POST", path, {})
         if resp["status"] != 200:
             raise WCSUnavailable("POST %s answered HTTP %s %s" % (path, resp["status"], resp["reason"]))
+
+    def cdn_nodes(self, path=constants.CDN_SHOW_NODES_PATH):
+        """The CDN nodes this server sees (``POST show_nodes {}``): a list of dicts (``id``, ``role``,
+        ``globalState``, ``processingState``). WCSUnavailable unless it answers 200 with a JSON array."""
+        resp = self.call("POST", path, {})
+        if resp["status"] != 200:
+            raise WCSUnavailable("POST %s answered HTTP %s %s" % (path, resp["status"], resp["reason"]))
+        try:
+            data = json.loads(resp["body"].strip() or "[]")
+        except ValueError:
+            raise WCSUnavailable("POST %s answered something that is not JSON: %r" % (path, resp["body"][:80]))
+        if not isinstance(data, list):
+            raise WCSUnavailable("POST %s answered %s, not a JSON array of nodes" % (path, type(data).__name__))
+        return [n for n in data if isinstance(n, dict)]
 
 
 def stream_count(stats, streams=None):

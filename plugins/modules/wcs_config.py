@@ -35,6 +35,14 @@ options:
     description: Further managed settings of C(flashphoner.properties); a key may not also be in O(properties).
     type: dict
     default: {}
+  container_properties:
+    description:
+      - Managed settings of one container's C(flashphoner.properties), by container name, over O(properties) (e.g.
+        the CDN keys of each node, from the C(wcs_cdn) fact of role M(mediaops.wcs.cdn)). A key may not also be in
+        O(extra_properties); a name that is not in O(containers) is refused.
+    type: dict
+    default: {}
+    version_added: 1.2.0
   zgc:
     description: Write C(-XX:+UnlockExperimentalVMOptions) and C(-XX:+UseZGC) into C(wcs-core.properties).
     type: bool
@@ -168,6 +176,7 @@ def argument_spec():
         containers=dict(type="list", elements="dict", required=True),
         properties=dict(type="dict", default={}),
         extra_properties=dict(type="dict", default={}),
+        container_properties=dict(type="dict", default={}),
         zgc=dict(type="bool", default=False),
         server_options=dict(type="list", elements="str", default=[]),
         jvm_options=dict(type="list", elements="str", default=[]),
@@ -185,7 +194,11 @@ def container_files(params, index, item):
     field = "containers[%d]" % index
     name = check_docker_name(item.get("name"), field + ".name")
     conf_dir = check_abs_path(item.get("conf_dir"), field + ".conf_dir")
-    properties = dict(params["properties"], ip=item.get("external_ip"), ip_local=item.get("local_ip"))
+    own = params["container_properties"].get(name) or {}
+    if not isinstance(own, dict):
+        raise PlanError("container_properties.%s" % name, own, "give a mapping of key to value")
+    properties = dict(params["properties"], **own)
+    properties.update(ip=item.get("external_ip"), ip_local=item.get("local_ip"))
     path = os.path.join(conf_dir, FLASHPHONER_FILE)
     existing = read_text(path)
     text, _keys, report = render_flashphoner(existing, properties, params["extra_properties"])
@@ -225,6 +238,10 @@ def main():
         remove_all(module, p["containers"])
     try:
         planned = [container_files(p, i, item) for i, item in enumerate(p["containers"])]
+        unknown = sorted(set(p["container_properties"]) - {name for name, _dir, _files in planned})
+        if unknown:
+            raise PlanError("container_properties", unknown[0], "name containers of this host (%s)"
+                            % ", ".join(name for name, _dir, _files in planned))
     except PlanError as err:
         module.fail_json(msg=str(err), field=err.field)
     owner = dict(owner=p["owner"], group=p["group"])

@@ -70,6 +70,16 @@ options:
     type: list
     elements: str
     default: []
+  cdn_peers:
+    description:
+      - Addresses of the other CDN nodes (the C(peers) of the C(wcs_cdn) fact of role M(mediaops.wcs.cdn)). For a
+        container whose rendered C(flashphoner.properties) has C(cdn_enabled=true), TCP to its C(cdn_port) (8084
+        when the file does not set it) is accepted from these addresses only (rule comment C(cdn)), never from
+        everyone. Empty = no CDN rule.
+    type: list
+    elements: str
+    default: []
+    version_added: 1.2.0
   ports:
     description:
       - Port numbers by name, merged over the defaults C(ws=8080), C(wss=8443), C(rest=8081), C(rest_tls=8444),
@@ -603,6 +613,7 @@ def main():
             containers=dict(type="list", elements="dict", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             admin_cidrs=dict(type="list", elements="str", default=[]),
+            cdn_peers=dict(type="list", elements="str", default=[]),
             ports=dict(type="dict", default={}),
             public=dict(type="list", elements="str", default=["ws", "wss"]),
             media_port_from=dict(type="int", default=31001),
@@ -641,7 +652,8 @@ def main():
             if conf_dir:
                 conf_dir = check_abs_path(conf_dir, "containers[%d].conf_dir" % index)
             items.append({"name": name, "conf_dir": conf_dir})
-        base = fw.firewall_spec(dict(admin_cidrs=p["admin_cidrs"], ports=p["ports"], public=p["public"],
+        base = fw.firewall_spec(dict(admin_cidrs=p["admin_cidrs"], cdn_peers=p["cdn_peers"], ports=p["ports"],
+                                     public=p["public"],
                                      media_port_from=p["media_port_from"], media_port_to=p["media_port_to"],
                                      media_tcp=p["media_tcp"], icmp=p["icmp"]))
     except PlanError as err:

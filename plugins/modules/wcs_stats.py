@@ -62,6 +62,31 @@ options:
     type: bool
     default: false
     version_added: 1.1.0
+  cdn_nodes:
+    description:
+      - Also ask the CDN nodes this server sees (C(POST /rest-api/cdn/show_nodes) with C({}), Flashphoner CDN
+        documentation - every visible node's state, the asked node itself excluded), returned in RV(cdn_nodes).
+      - A server that answers the page but not this call is not an error - RV(cdn_msg) says why and
+        RV(cdn_node_ready) is V(false), so a wait retries.
+    type: bool
+    default: false
+    version_added: 1.2.0
+  cdn_path:
+    description: The CDN status call's path.
+    type: str
+    default: /rest-api/cdn/show_nodes
+    version_added: 1.2.0
+  cdn_node:
+    description:
+      - The id (CDN address, C(cdn_ip)) of a node to look for in the answer; RV(cdn_node_ready) says whether its
+        entry has every key of O(cdn_expected). Implies O(cdn_nodes).
+    type: str
+    version_added: 1.2.0
+  cdn_expected:
+    description: The entry a ready node has, key by key (values compared as text).
+    type: dict
+    default: {globalState: ACTIVE, processingState: NEW_STREAMS_ALLOWED}
+    version_added: 1.2.0
 notes:
   - The connection options other than O(timeout) only matter with O(container).
 seealso:
@@ -90,6 +115,15 @@ EXAMPLES = r"""
   mediaops.wcs.wcs_stats:
     container: wcs-1
     terminate: true
+
+- name: Wait until the origin wcs-1 sees this edge (203.0.113.20) active in the CDN
+  mediaops.wcs.wcs_stats:
+    container: wcs-1
+    cdn_node: 203.0.113.20
+  register: origin_view
+  until: origin_view.cdn_node_ready
+  retries: 60
+  delay: 2
 
 - name: Through a shim interface or from the monitoring host
   mediaops.wcs.wcs_stats:
@@ -138,11 +172,32 @@ degraded_streams:
   returned: always
   type: int
   sample: 0
+cdn_nodes:
+  description: The CDN nodes the server sees (O(cdn_nodes) or O(cdn_node)); empty otherwise or when the call failed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 203.0.113.4, role: ORIGIN, globalState: ACTIVE, processingState: NEW_STREAMS_ALLOWED}]
+cdn_node_ready:
+  description: Whether O(cdn_node) is listed with every key of O(cdn_expected); V(false) without O(cdn_node).
+  returned: always
+  type: bool
+  sample: true
+cdn_node_entry:
+  description: The entry of O(cdn_node) in RV(cdn_nodes); empty when it is not listed.
+  returned: always
+  type: dict
+  sample: {id: 203.0.113.20, role: EDGE, globalState: PASSIVE, processingState: NEW_STREAMS_ALLOWED}
+cdn_msg:
+  description: Why the CDN call gave no usable answer.
+  returned: when the CDN call failed
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import constants
+from ansible_collections.mediaops.wcs.plugins.module_utils.cdn import EXPECTED_STATE, node_state
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
 from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import (
@@ -156,6 +211,10 @@ def argument_spec():
         port=dict(type="int", default=constants.WCS_HTTP_PORT),
         streams=dict(type="bool", default=False),
         terminate=dict(type="bool", default=False),
+        cdn_nodes=dict(type="bool", default=False),
+        cdn_path=dict(type="str", default=constants.CDN_SHOW_NODES_PATH),
+        cdn_node=dict(type="str"),
+        cdn_expected=dict(type="dict", default=dict(EXPECTED_STATE)),
     )
     spec["timeout"] = dict(type="int", default=5)
     return spec
@@ -198,7 +257,7 @@ def main():
     )
     p = module.params
     result = dict(changed=False, up=False, stats={}, sections={}, streams=[], stream_count=0, degraded_streams=0,
-                  terminated=0)
+                  terminated=0, cdn_nodes=[], cdn_node_ready=False, cdn_node_entry={})
     endpoint, why = _endpoint(module)
     if endpoint is None:
         module.exit_json(msg=why, **result)
@@ -216,6 +275,17 @@ def main():
         result["streams"] = streams
         if p["streams"]:
             result["stream_count"] = len(streams)
+    if p["cdn_nodes"] or p["cdn_node"]:
+        if not str(p["cdn_path"]).startswith("/") or any(c.isspace() for c in str(p["cdn_path"])):
+            module.fail_json(msg="cdn_path: %r is not a path. Fix: e.g. %s" % (p["cdn_path"],
+                                                                               constants.CDN_SHOW_NODES_PATH))
+        try:
+            result["cdn_nodes"] = endpoint.cdn_nodes(p["cdn_path"])
+        except WCSUnavailable as exc:
+            result["cdn_msg"] = "CDN nodes (%s) did not answer: %s" % (p["cdn_path"], exc)
+        if p["cdn_node"]:
+            result["cdn_node_ready"], result["cdn_node_entry"] = node_state(result["cdn_nodes"], p["cdn_node"],
+                                                                            p["cdn_expected"])
     if p["terminate"]:
         # The REST list is the source; the page's counters too, so a server without find_all is still emptied.
         open_streams = max(len(result["streams"]), stream_count(stats))

@@ -62,6 +62,32 @@ def test_properties_of_the_container_win():
     assert (s["media_port_from"], s["media_port_to"], s["ports"]["ws"]) == (20000, 20999, 9080)
 
 
+def test_cdn_port_open_to_the_other_nodes_only_when_the_file_enables_the_cdn():
+    base = spec(cdn_peers=["203.0.113.20", "2001:db8::20"])
+    s = fw.container_ports(base, {"cdn_enabled": "true", "cdn_port": "9084"})
+    rules = {r["comment"]: r for r in fw.desired_rules(s)}
+    assert dict(rules["cdn"]["matches"]) == {"ip saddr": frozenset(["203.0.113.20/32"]),
+                                             "tcp dport": frozenset([9084])}
+    assert dict(rules["cdn v6"]["matches"])["ip6 saddr"] == frozenset(["2001:db8::20/128"])
+    assert fw.desired_rules(s)[-1]["comment"] == "dropped"
+    assert fw.container_ports(base, {"cdn_enabled": "true"})["cdn_port"] == 8084  # Flashphoner's default
+    for props in ({}, {"cdn_enabled": "false", "cdn_port": "9084"}):
+        assert "cdn" not in {r["comment"] for r in fw.desired_rules(fw.container_ports(base, props))}
+    # enabled but no peers (a lone origin): nobody outside gets in
+    assert "cdn" not in {r["comment"] for r in fw.desired_rules(fw.container_ports(spec(), {"cdn_enabled": "true"}))}
+
+
+@pytest.mark.parametrize("props, words", [
+    ({"cdn_enabled": "true", "cdn_port": "8081"}, "rest uses it"),
+    ({"cdn_enabled": "true", "cdn_port": "31500"}, "media range"),
+    ({"cdn_enabled": "true", "cdn_port": "x"}, "1 to 65535"),
+])
+def test_bad_cdn_port_is_refused(props, words):
+    with pytest.raises(PlanError) as err:
+        fw.container_ports(spec(), props)
+    assert err.value.field == "wcs_cdn_port" and words in str(err.value)
+
+
 @pytest.mark.parametrize("over, field, words", [
     ({"admin_cidrs": ["198.51.100.7/24"]}, "wcs_admin_cidrs", "198.51.100.0/24"),
     ({"admin_cidrs": ["example.net"]}, "wcs_admin_cidrs", "IPv4/IPv6"),
@@ -138,7 +164,8 @@ NFT = shutil.which("nft")
 @pytest.mark.skipif(not NFT or not shutil.which("unshare"), reason="needs nft and unshare (nftables, util-linux)")
 @pytest.mark.parametrize("over", [{}, {"admin_cidrs": ["2001:db8::/32", "192.0.2.0/24", "198.51.100.2"],
                                        "public": ["ws", "wss", "hls"]},
-                                  {"media_port_from": 31001, "media_port_to": 31001, "icmp": False}])
+                                  {"media_port_from": 31001, "media_port_to": 31001, "icmp": False},
+                                  {"cdn_peers": ["203.0.113.20", "2001:db8::20"], "cdn_port": 8084}])
 def test_round_trip_through_the_kernel(over):
     """render -> nft -f (in a namespace of its own) -> nft -j list -> canonical == wanted; applied twice."""
     rules = fw.desired_rules(spec(**over))

@@ -26,6 +26,8 @@ class FakeWCS:
         self.find_all = {"POST": (200, json.dumps([{"name": "a"}, {"name": "b"}])), "GET": (200, "[]")}
         self.terminate = (200, "")
         self.find = (404, "not found")  # a build before 5.2.923 without find, until a test sets it
+        self.cdn = (200, json.dumps([{"id": "203.0.113.4", "role": "ORIGIN", "globalState": "ACTIVE",
+                                      "processingState": "NEW_STREAMS_ALLOWED"}, "junk"]))
         self.calls = []
 
 
@@ -46,6 +48,8 @@ def wcs():
                 code, text = fake.find
             elif self.path == constants.STREAM_TERMINATE_PATH and method == "POST":
                 code, text = fake.terminate
+            elif self.path in (constants.CDN_SHOW_NODES_PATH, "/other/show_nodes") and method == "POST":
+                code, text = fake.cdn
             else:
                 code, text = 404, "not found"
             data = text.encode()
@@ -64,7 +68,7 @@ def wcs():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     fake.port = server.server_address[1]
     yield fake
@@ -157,6 +161,21 @@ def test_terminate_refused_is_unavailable(wcs):
     wcs.terminate = (400, "bad")
     with pytest.raises(WCSUnavailable, match="terminate answered HTTP 400"):
         endpoint(wcs).terminate_streams()
+
+
+def test_cdn_nodes_posts_an_empty_object_and_keeps_the_node_objects(wcs):
+    assert endpoint(wcs).cdn_nodes() == [{"id": "203.0.113.4", "role": "ORIGIN", "globalState": "ACTIVE",
+                                          "processingState": "NEW_STREAMS_ALLOWED"}]
+    assert wcs.calls == [("POST", constants.CDN_SHOW_NODES_PATH, "{}", "application/json")]
+    assert len(endpoint(wcs).cdn_nodes("/other/show_nodes")) == 1
+
+
+@pytest.mark.parametrize("answer, match", [((500, "boom"), "HTTP 500"), ((200, "<html>"), "not JSON"),
+                                           ((200, "{}"), "not a JSON array")])
+def test_a_broken_cdn_answer_is_unavailable(wcs, answer, match):
+    wcs.cdn = answer
+    with pytest.raises(WCSUnavailable, match=match):
+        endpoint(wcs).cdn_nodes()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="setns needs root")

@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The CDN layout of a fleet from its inventory groups: which WCS container is an origin, an edge or a transcoder,
+its CDN address, its point of entry, the properties it gets, who can tell whether it is active, and the order of a
+rolling update. Pure (no Ansible, no Docker); every error is a PlanError naming the variable, the value and the fix.
+
+Flashphoner's CDN documentation names the ``flashphoner.properties`` keys (``cdn_enabled``, ``cdn_role``,
+``cdn_ip``, ``cdn_point_of_entry``, ``cdn_port`` default 8084, ``cdn_nodes_resolve_ip``, ``cdn_nodes_timeout``) and
+the status call ``POST /rest-api/cdn/show_nodes``: a JSON array of ``{id, role, globalState, processingState}`` for
+every node the asked node sees, itself excluded. Each WCS container is one CDN node; all containers of a host have
+the host's tier. Origins after the first point at the first origin; edges and transcoders point at the origins in
+turn.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+
+TIERS = ("edge", "transcoder", "origin")   # the rolling update's order; hosts in no tier group come last
+NO_TIER = "none"
+GROUP_FIELDS = {"origin": "wcs_cdn_origin_group", "edge": "wcs_cdn_edge_group",
+                "transcoder": "wcs_cdn_transcoder_group"}
+ADDRESS_KINDS = {"container": "local_ip", "external": "external_ip"}
+DEFAULTS = {
+    "origin_group": "wcs_cdn_origin", "edge_group": "wcs_cdn_edge", "transcoder_group": "wcs_cdn_transcoder",
+    "address": "container", "port": 8084, "nodes_resolve_ip": False, "nodes_timeout": None,
+    # cdn_role values: origin / edge are documented; the transcoder's value is not confirmed (a variable).
+    "role_names": {"origin": "origin", "edge": "edge", "transcoder": "transcoder"},
+}
+ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _bool(value, field):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise PlanError(field, value, "give true or false")
+
+
+def _whole(value, field, low, high):
+    if isinstance(value, bool):
+        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
+    try:
+        number = int(str(value).strip(), 10)
+    except (TypeError, ValueError):
+        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
+    if not low <= number <= high:
+        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
+    return number
+
+
+def check_options(options):
+    """The operator's CDN variables, checked; missing ones take DEFAULTS."""
+    opts = dict(DEFAULTS)
+    opts.update({k: v for k, v in (options or {}).items() if v is not None or k == "nodes_timeout"})
+    for tier in TIERS:
+        name = opts["%s_group" % tier]
+        if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+            raise PlanError(GROUP_FIELDS[tier], name, "name an inventory group (no spaces), e.g. wcs_cdn_%s" % tier)
+    names = [opts["%s_group" % t] for t in TIERS]
+    if len(set(names)) != len(names):
+        raise PlanError("wcs_cdn_origin_group", names, "give the origin, edge and transcoder groups different names")
+    if opts["address"] not in ADDRESS_KINDS:
+        raise PlanError("wcs_cdn_address", opts["address"], "give container (the container's own address, what "
+                        "the nodes reach on their network) or external (the address given in wcs_external_addresses)")
+    opts["port"] = _whole(opts["port"], "wcs_cdn_port", 1, 65535)
+    opts["nodes_resolve_ip"] = _bool(opts["nodes_resolve_ip"], "wcs_cdn_nodes_resolve_ip")
+    if opts["nodes_timeout"] not in (None, ""):
+        opts["nodes_timeout"] = _whole(opts["nodes_timeout"], "wcs_cdn_nodes_timeout", 1, 86400)
+    else:
+        opts["nodes_timeout"] = None
+    roles = dict(DEFAULTS["role_names"])
+    given = opts["role_names"]
+    if not isinstance(given, Mapping):
+        raise PlanError("wcs_cdn_role_names", given, "give a mapping such as {transcoder: transcoder}")
+    for tier, value in given.items():
+        if tier not in roles:
+            raise PlanError("wcs_cdn_role_names", tier, "use the keys origin, edge and transcoder")
+        if not isinstance(value, str) or not value or not set(value) <= ROLE_NAME_CHARS or len(value) > 32:
+            raise PlanError("wcs_cdn_role_names.%s" % tier, value, "give the cdn_role value as one word "
+                            "(letters, digits, _ or -), e.g. %s" % tier)
+        roles[tier] = value
+    opts["role_names"] = roles
+    return opts
+
+
+def _tiers_of(hosts, groups, opts):
+    """{host: tier} for the planned hosts; a host in two tier groups is refused."""
+    tiers = {}
+    for tier in TIERS:
+        members = groups.get(opts["%s_group" % tier]) or []
+        if not isinstance(members, (list, tuple)):
+            raise PlanError(GROUP_FIELDS[tier], opts["%s_group" % tier], "make it an inventory group of hosts")
+        for host in members:
+            if host not in hosts:
+                continue
+            if host in tiers and tiers[host] != tier:
+                raise PlanError(GROUP_FIELDS[tier], host,
+                                "put %s in one CDN group only (it is in %s and in %s)"
+                                % (host, opts["%s_group" % tiers[host]], opts["%s_group" % tier]),
+                                why="a host has one CDN role")
+            tiers[host] = tier
+    return tiers
+
+
+def _node_id(container, host, opts, index):
+    key = ADDRESS_KINDS[opts["address"]]
+    value = container.get(key) if isinstance(container, Mapping) else None
+    variable = "wcs_external_addresses" if opts["address"] == "external" else "wcs_container_addresses"
+    field = "%s[%d]" % (variable, index)
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise PlanError(field, value, "plan an address for container %s of %s (wcs_cdn_address=%s reads %s)"
+                        % (container.get("name") if isinstance(container, Mapping) else index, host,
+                           opts["address"], key))
+
+
+def plan_cdn(plans, groups, hosts=None, options=None):
+    """The CDN plan of the fleet.
+
+    ``plans``: ``{host: wcs_plan}``; ``groups``: ``{group: [host, ...]}`` (Ansible's ``groups``, in inventory
+    order); ``hosts``: the hosts planned in this run (default every host of ``plans``); ``options``: the CDN
+    variables without the ``wcs_cdn_`` prefix (see DEFAULTS).
+
+    Returns ``{"enabled", "port", "nodes": [...], "hosts": {host: {...}}, "order": {tier: [host, ...]}}``; each
+    host entry has ``tier`` (edge, transcoder, origin or none), ``port``, ``peers`` (the other CDN nodes'
+    addresses: the firewall opens ``cdn_port`` to them), ``properties`` (``{container: {key: value}}``, empty for
+    a host in no CDN group) and ``nodes`` (``{container: node}``; a node is ``{host, container, id, role, entry,
+    ask}`` where ``ask`` is ``{host, container}`` of the peer whose ``show_nodes`` tells whether it is active,
+    or None when it has no peer).
+    """
+    opts = check_options(options)
+    if not isinstance(plans, Mapping):
+        raise PlanError("plans", type(plans).__name__, "give {host: wcs_plan}, e.g. from hostvars")
+    if not isinstance(groups, Mapping):
+        raise PlanError("groups", type(groups).__name__, "pass Ansible's groups variable")
+    names = list(hosts) if hosts is not None else list(plans)
+    planned = [h for h in names if isinstance(plans.get(h), Mapping)]
+    tiers = _tiers_of(set(planned), groups, opts)
+    # inventory order inside each tier: the first origin is the first host of the origin group
+    ordered = {t: [h for h in (groups.get(opts["%s_group" % t]) or []) if tiers.get(h) == t] for t in TIERS}
+    nodes, by_id = {t: [] for t in TIERS}, {}
+    for tier in TIERS:
+        for host in ordered[tier]:
+            for index, container in enumerate(plans[host].get("containers") or []):
+                node_id = _node_id(container, host, opts, index)
+                if node_id in by_id:
+                    other = by_id[node_id]
+                    both = (other["host"], other["container"], host, container["name"], node_id)
+                    raise PlanError("wcs_cdn_address", opts["address"],
+                                    "give every CDN node its own address (%s/%s and %s/%s both have %s)" % both)
+                node = {"host": host, "container": container["name"], "id": node_id, "tier": tier,
+                        "role": opts["role_names"][tier], "entry": None, "ask": None,
+                        "docker_host": plans[host].get("docker_host")}
+                by_id[node_id] = node
+                nodes[tier].append(node)
+    origins = nodes["origin"]
+    followers = nodes["edge"] + nodes["transcoder"]
+    if followers and not origins:
+        missing = [h for h in (groups.get(opts["origin_group"]) or []) if h not in planned]
+        first = followers[0]
+        left_out = (" and plan it in this run (%s left out: --limit or wcs_target_hosts)" % ", ".join(missing)
+                    if missing else "")
+        raise PlanError("wcs_cdn_origin_group", opts["origin_group"],
+                        "put at least one WCS host in group %s%s" % (opts["origin_group"], left_out),
+                        why="%s %s/%s needs an origin as its point of entry" % (
+                            first["tier"], first["host"], first["container"]))
+    for node in origins[1:]:
+        node["entry"] = origins[0]["id"]
+    for index, node in enumerate(followers):
+        node["entry"] = origins[index % len(origins)]["id"]
+    _choose_peers(origins, followers, by_id)
+    result_hosts = {}
+    every_id = sorted(by_id, key=ipaddress.ip_address)
+    for host in planned:
+        tier = tiers.get(host, NO_TIER)
+        own = [n for n in nodes.get(tier, []) if n["host"] == host]
+        own_ids = {n["id"] for n in own}
+        result_hosts[host] = {
+            "tier": tier,
+            "port": opts["port"],
+            "peers": [a for a in every_id if a not in own_ids] if own else [],
+            "properties": {n["container"]: node_properties(n, opts) for n in own},
+            "nodes": {n["container"]: n for n in own},
+            "table": node_lines(own),
+        }
+    return {
+        "enabled": bool(by_id),
+        "port": opts["port"],
+        "nodes": [n for t in TIERS for n in nodes[t]],
+        "hosts": result_hosts,
+        "order": {t: [h for h in planned if tiers.get(h, NO_TIER) == t] for t in TIERS + (NO_TIER,)},
+    }
+
+
+def _choose_peers(origins, followers, by_id):
+    """Who to ask whether a node is active: an edge/transcoder asks its point of entry; an origin asks a node
+    that points at it (an edge first), else any edge/transcoder, else another origin; a lone origin asks no one."""
+    for node in followers:
+        node["ask"] = _ask(by_id[node["entry"]])
+    for node in origins:
+        pointing = [n for n in followers if n["entry"] == node["id"]]
+        others = [n for n in origins if n is not node]
+        candidates = pointing or followers or others
+        node["ask"] = _ask(candidates[0]) if candidates else None
+
+
+def _ask(node):
+    return {"host": node["host"], "container": node["container"], "id": node["id"],
+            "docker_host": node["docker_host"]}
+
+
+def node_lines(nodes):
+    """One line per node: container, role, id, point of entry, the node asked for its state."""
+    return ["%s %s %s entry=%s asks=%s" % (n["container"], n["role"], n["id"], n["entry"] or "-",
+                                           "%s/%s" % (n["ask"]["host"], n["ask"]["container"]) if n["ask"] else "-")
+            for n in nodes]
+
+
+def node_properties(node, opts):
+    """flashphoner.properties keys of one CDN node (None: not managed, so an earlier value is removed)."""
+    return {
+        "cdn_enabled": True,
+        "cdn_role": node["role"],
+        "cdn_ip": node["id"],
+        "cdn_point_of_entry": node["entry"],
+        "cdn_port": opts["port"],
+        "cdn_nodes_resolve_ip": opts["nodes_resolve_ip"],
+        "cdn_nodes_timeout": opts["nodes_timeout"],
+    }
+
+
+def node_state(nodes, node_id, expected=None):
+    """(ready, entry) of ``node_id`` in a ``show_nodes`` answer: ready when its entry has every expected
+    ``key: value`` (default globalState ACTIVE, processingState NEW_STREAMS_ALLOWED); entry is {} when the node
+    is not listed."""
+    expected = dict(EXPECTED_STATE if expected is None else expected)
+    entry = {}
+    for item in nodes or []:
+        if isinstance(item, Mapping) and str(item.get("id")) == str(node_id):
+            entry = dict(item)
+            break
+    ready = bool(entry) and all(str(entry.get(k)) == str(v) for k, v in expected.items())
+    return ready, entry
+
+
+EXPECTED_STATE = {"globalState": "ACTIVE", "processingState": "NEW_STREAMS_ALLOWED"}
