@@ -87,6 +87,11 @@ def check_cidrs(value, field="wcs_admin_cidrs"):
                             why=str(exc))
         if net.is_multicast:
             raise PlanError(field, item, "give the admin machines' unicast addresses", why="it is multicast")
+        if net.prefixlen == 0:  # the very mistake the firewall is there for: admin ports open to everyone
+            raise PlanError(field, item, "give the admin machines' networks (e.g. 192.0.2.0/24); to run without "
+                            "the collection's firewall set wcs_firewall_enabled: false",
+                            why="it lets the whole internet reach the admin ports (REST API, statistics page, "
+                                "CLI, JMX)")
         nets.append(net)
     return sorted({str(n) for n in nets}, key=lambda s: (ipaddress.ip_network(s).version,
                                                          ipaddress.ip_network(s)))

@@ -14,6 +14,7 @@ import math
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.firewall import check_cidrs
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import core_options, validate_properties
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
     bad_character, check_abs_path, check_docker_name, check_int, check_interface_name, check_listen_address, check_text)
@@ -177,6 +178,8 @@ CHECKS = {
     "wcs_monitoring_scrape_password": _secret,
 }
 CHECKS.update(ALERT_CHECKS)
+# the firewall's admin networks, checked with the plan: the firewall step comes after the containers changed
+CHECKS["wcs_admin_cidrs"] = check_cidrs
 CHECKS["wcs_monitoring_exporter_per_stream_series"] = _per_stream_series
 CHECKS["wcs_monitoring_exporter_isolation_report"] = _optional_file
 CHECKS["wcs_isolation_report_copy"] = _optional_file

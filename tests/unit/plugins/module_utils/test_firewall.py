@@ -92,6 +92,8 @@ def test_bad_cdn_port_is_refused(props, words):
     ({"admin_cidrs": ["198.51.100.7/24"]}, "wcs_admin_cidrs", "198.51.100.0/24"),
     ({"admin_cidrs": ["example.net"]}, "wcs_admin_cidrs", "IPv4/IPv6"),
     ({"admin_cidrs": ["224.0.0.1"]}, "wcs_admin_cidrs", "multicast"),
+    ({"admin_cidrs": ["198.51.100.0/24", "0.0.0.0/0"]}, "wcs_admin_cidrs", "whole internet"),
+    ({"admin_cidrs": "::/0"}, "wcs_admin_cidrs", "wcs_firewall_enabled: false"),
     ({"admin_cidrs": ["10.0.0.1\n"]}, "wcs_admin_cidrs", "IPv4/IPv6"),
     ({"public": ["ws", "web"]}, "wcs_firewall_public", "wcs_firewall_ports"),
     ({"ports": {"cli": 70000}}, "wcs_firewall_ports.cli", "1 to 65535"),

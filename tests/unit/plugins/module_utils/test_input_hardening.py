@@ -287,3 +287,20 @@ def test_web_config_accepted():
            "tls_server_config": {"cert_file": "/etc/wcs/tls.crt", "key_file": "/etc/wcs/tls.key"}}
     check_plan_inputs({"wcs_monitoring_web_config": web, "wcs_monitoring_scrape_username": "u",
                        "wcs_monitoring_scrape_password": "pw"})
+
+
+@pytest.mark.parametrize("cidrs, words", [
+    (["0.0.0.0/0"], "whole internet"),
+    ("198.51.100.0/24, ::/0", "whole internet"),
+    (["198.51.100.7/24"], "198.51.100.0/24"),
+])
+def test_admin_networks_are_checked_with_the_plan(cidrs, words):
+    # checked before anything changes, not first at the firewall step after the containers were converged
+    with pytest.raises(PlanError) as err:
+        check_plan_inputs({"wcs_admin_cidrs": cidrs})
+    assert err.value.field == "wcs_admin_cidrs" and words in str(err.value)
+
+
+def test_admin_networks_unset_or_named_pass():
+    assert check_plan_inputs({"wcs_admin_cidrs": []})["wcs_admin_cidrs"] == []
+    assert check_plan_inputs({"wcs_admin_cidrs": "192.0.2.0/24"})["wcs_admin_cidrs"] == ["192.0.2.0/24"]
