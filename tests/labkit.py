@@ -291,6 +291,36 @@ def engine_session(name, bridge, cidr):
         engine.down()
 
 
+# ---------------------------------------------------------------------------------------------------- playbooks
+def playbook_env(**extra):
+    """The environment of `ansible-playbook mediaops.wcs.<name>` on this checkout, as an operator runs it: this
+    Python's tools first, the checkout's ansible.cfg and collection path, no colour, results as YAML."""
+    env = dict(os.environ, PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ["PATH"]),
+               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
+    env.update(extra)
+    return env
+
+
+def local_inventory(path, **wcs_vars):
+    """Write an inventory of one host, localhost over the local connection with this Python, in group wcs_hosts
+    with `wcs_vars`; returns the path."""
+    Path(path).write_text(json.dumps({"all": {"children": {"wcs_hosts": {
+        "hosts": {"localhost": {"ansible_connection": "local",
+                                "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
+        "vars": wcs_vars}}}}, indent=1))
+    return Path(path)
+
+
+def run_playbook(name, inventory, *args, extra=None, timeout=600):
+    """ansible-playbook mediaops.wcs.<name> -i inventory [args] [-e extra as JSON] -> (rc, stdout + stderr)."""
+    cmd = ["ansible-playbook", "mediaops.wcs." + name, "-i", str(inventory)] + list(args)
+    if extra:
+        cmd += ["-e", json.dumps(extra)]
+    proc = subprocess.run(cmd, env=playbook_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 # ---------------------------------------------------------------------------------------------------- multihost
 # Host I (1..3) of the Molecule `multihost` scenario: netns wcsmh-I; veth wcsmhI-p (in the netns: the host's
 # uplink and macvlan parent, the block's 3rd address) <-> wcsmhI-r (machine side: the router, the 2nd address);

@@ -92,12 +92,7 @@ def playbook(hosts, tmp_path_factory):
     }}}))
 
     def run(name, *args):
-        env = dict(os.environ, PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ["PATH"]),
-                   ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
-        proc = subprocess.run(["ansible-playbook", "mediaops.wcs.%s" % name, "-i", str(inventory)] + list(args),
-                              env=env, capture_output=True, text=True, timeout=600, check=False)
-        return proc.returncode, proc.stdout + proc.stderr
+        return labkit.run_playbook(name, inventory, *args)
 
     return run
 

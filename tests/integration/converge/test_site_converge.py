@@ -7,17 +7,14 @@ The lab's shape (one host, two pinned emulator containers on macvlan, one core e
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import labkit
 import pytest
-import yaml
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
 
@@ -44,24 +41,17 @@ def site(engine, parent, tmp_path_factory):
     """site(*args, watch=None) -> (rc, output, fired): ansible-playbook mediaops.wcs.site on this host."""
     host, _client = engine
     tmp = tmp_path_factory.mktemp("converge")
-    inventory = tmp / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"wcs_hosts": {
-        "hosts": {"localhost": {"ansible_connection": "local",
-                                "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
-        "vars": {"wcs_container_count": 2, "wcs_name_prefix": PREFIX, "wcs_image": "mediaops/wcs-emulator:test",
-                 "wcs_pull": "never", "wcs_docker_host": host, "wcs_network_name": PREFIX + "net",
-                 "wcs_network_driver": "macvlan", "wcs_network_parent": parent,
-                 "wcs_network_block": "198.51.100.224/28", "wcs_reserved_cpus": [], "wcs_heap": "512m",
-                 "wcs_memory_limit": "1500m", "wcs_conf_root": str(tmp / "conf"), "wcs_password": "cv-password", "wcs_drain_interval": 1,
-                 "wcs_drain_timeout": 60, "wcs_wait_timeout": 30, "wcs_health_timeout": 30,
-                 "wcs_health_interval": 1}}}}}))
+    inventory = labkit.local_inventory(
+        tmp / "hosts.yml", wcs_container_count=2, wcs_name_prefix=PREFIX, wcs_image="mediaops/wcs-emulator:test",
+        wcs_pull="never", wcs_docker_host=host, wcs_network_name=PREFIX + "net", wcs_network_driver="macvlan",
+        wcs_network_parent=parent, wcs_network_block="198.51.100.224/28", wcs_reserved_cpus=[], wcs_heap="512m",
+        wcs_memory_limit="1500m", wcs_conf_root=str(tmp / "conf"), wcs_password="cv-password",
+        wcs_drain_interval=1, wcs_drain_timeout=60, wcs_wait_timeout=30, wcs_health_timeout=30,
+        wcs_health_interval=1)
 
     def run(*args, watch=None):
-        env = dict(os.environ, PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ["PATH"]),
-                   ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
         proc = subprocess.Popen(["ansible-playbook", "mediaops.wcs.site", "-i", str(inventory)] + list(args),
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                env=labkit.playbook_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)], daemon=True).start()
         pending, fired, out = dict(watch or {}), {}, []

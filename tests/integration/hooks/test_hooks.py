@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import labkit
 import pytest
-import yaml
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.haproxy import run as haproxy_run
 from ansible_collections.mediaops.wcs.plugins.module_utils.haproxy import server_state
@@ -109,29 +107,17 @@ def lab(engine, parent, recorder):
     host, _client = engine
     tmp = Path(tempfile.mkdtemp(prefix="wcshk-"))  # short: the admin socket path must fit sun_path
     sock = str(tmp / "admin.sock")
-    inventory = tmp / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"wcs_hosts": {
-        "hosts": {"localhost": {"ansible_connection": "local",
-                                "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
-        "vars": {"wcs_container_count": 2, "wcs_name_prefix": PREFIX, "wcs_image": "mediaops/wcs-emulator:test",
-                 "wcs_pull": "never", "wcs_docker_host": host, "wcs_network_name": PREFIX + "net",
-                 "wcs_network_driver": "macvlan", "wcs_network_parent": parent,
-                 "wcs_network_block": "192.0.2.0/28", "wcs_reserved_cpus": [], "wcs_heap": "512m",
-                 "wcs_memory_limit": "1500m", "wcs_conf_root": str(tmp / "conf"), "wcs_password": "hk-password",
-                 "wcs_firewall_enabled": False, "wcs_drain_interval": 1, "wcs_drain_timeout": 30,
-                 "wcs_wait_timeout": 30, "wcs_health_timeout": 20, "wcs_health_interval": 1,
-                 "vault_hook_token": TOKEN,
-                 "wcs_rollout_hooks": hooks(sock, "http://127.0.0.1:%d" % recorder.server_port)}}}}}))
-    env = dict(os.environ, PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ["PATH"]),
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
+    inventory = labkit.local_inventory(
+        tmp / "hosts.yml", wcs_container_count=2, wcs_name_prefix=PREFIX, wcs_image="mediaops/wcs-emulator:test",
+        wcs_pull="never", wcs_docker_host=host, wcs_network_name=PREFIX + "net", wcs_network_driver="macvlan",
+        wcs_network_parent=parent, wcs_network_block="192.0.2.0/28", wcs_reserved_cpus=[], wcs_heap="512m",
+        wcs_memory_limit="1500m", wcs_conf_root=str(tmp / "conf"), wcs_password="hk-password",
+        wcs_firewall_enabled=False, wcs_drain_interval=1, wcs_drain_timeout=30, wcs_wait_timeout=30,
+        wcs_health_timeout=20, wcs_health_interval=1, vault_hook_token=TOKEN,
+        wcs_rollout_hooks=hooks(sock, "http://127.0.0.1:%d" % recorder.server_port))
 
     def run(playbook, extra=None):
-        cmd = ["ansible-playbook", "mediaops.wcs." + playbook, "-i", str(inventory)]
-        if extra:
-            cmd += ["-e", json.dumps(extra)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-        return proc.returncode, proc.stdout + proc.stderr
+        return labkit.run_playbook(playbook, inventory, extra=extra)
 
     rc, out = run("site")
     assert rc == 0, out[-3000:]
