@@ -3,7 +3,7 @@
 #   unit         pure logic, hypothesis invariants, filters (pytest tests/unit)
 #   integration  modules, emulator, monitoring, probe against the real Docker engine (pytest tests/integration)
 #   molecule     the Molecule scenarios in molecule/ (default, multihost, bad_input)
-#   matrix       every ansible-core minor meta/runtime.yml claims (tox.ini, one venv each under .tox/): unit tests
+#   matrix       every ansible-core minor meta/runtime.yml claims (tox.ini, one venv each under .tox/): filter tests
 #                and a site / idempotence / rolling update cycle on a private engine; one line per version
 #   sanity       ansible-test sanity on a copy under ansible_collections/mediaops/wcs
 #   lint         ansible-lint --profile production
@@ -41,7 +41,7 @@ run_pytest() {
 }
 
 stage_unit()        { run_pytest -q tests/unit; }
-stage_integration() { needs_engine && run_pytest -v -rs tests/integration; }
+stage_integration() { needs_engine && run_pytest -v -rs --durations=15 tests/integration; }
 stage_molecule()    { needs_engine && scripts/molecule.sh; }
 stage_sanity()      { scripts/sanity.sh; }
 
@@ -56,7 +56,7 @@ stage_matrix() {
     start=$SECONDS
     if tox -e "$env" >"reports/matrix-$env.log" 2>&1; then result=passed; else result=FAILED; rc=1; fi
     version=$(".tox/$env/bin/python" -c 'from ansible.release import __version__ as v; print(v)' 2>/dev/null || echo '?')
-    summary+=("ansible-core $version ($env): $result in $((SECONDS - start))s - unit tests + site, idempotence, rolling update (reports/matrix-$env.log)")
+    summary+=("ansible-core $version ($env): $result in $((SECONDS - start))s - filter tests + site, idempotence, rolling update (reports/matrix-$env.log)")
     echo "${summary[-1]}"
     [ $result = passed ] || tail -n 40 "reports/matrix-$env.log"
   done
