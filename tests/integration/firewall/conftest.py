@@ -15,18 +15,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fwhelpers import (ADMIN, ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR, ENGINE_DATA, ENGINE_SOCK, INTERNET, NETNS, PARENT,  # noqa: E402
-                       PREFIX, ROOT, Engine, sh)
+from fwhelpers import ADMIN, ENGINE_SOCK, INTERNET, NETNS, PARENT, PREFIX, ROOT, Engine, sh  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def fw_engine():
     """(docker_host, Engine, client): the private engine with the emulator built into it (from this checkout)."""
-    sh("ip", "link", "del", ENGINE_BRIDGE, check=False)
-    sh("ip", "link", "add", ENGINE_BRIDGE, "type", "bridge")
-    sh("ip", "addr", "add", ENGINE_BRIDGE_CIDR, "dev", ENGINE_BRIDGE)
-    # The engine remembers its default bridge's subnet across runs: start from the bridge as made above.
-    (ENGINE_DATA / "network" / "files" / "local-kv.db").unlink(missing_ok=True)
     engine = Engine()
     client = engine.start()
     try:
@@ -49,8 +43,7 @@ def fw_engine():
             c.close()
         except Exception:  # noqa: BLE001 - engine already down
             pass
-        engine.stop()
-        sh("ip", "link", "del", ENGINE_BRIDGE, check=False)
+        engine.down()  # the daemon, its bridge, its directories and data: nothing left on the machine
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,12 @@
 """Helpers of the firewall/ area (constants, the private engine, probes from the "internet" namespace)."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import docker
+import labkit
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "wcst-fw-"
@@ -17,11 +15,9 @@ PARENT = "wcstf0"
 SUBNET, GATEWAY = "198.51.100.160/29", "198.51.100.161"
 INTERNET, ADMIN = "198.51.100.161", "198.51.100.166"
 ADDRESSES = {"wcst-fw-1": "198.51.100.164", "wcst-fw-2": "198.51.100.165"}
-ENGINE_DIR = Path("/run/wcstf-eng")
-ENGINE_SOCK = "unix://%s/docker.sock" % ENGINE_DIR
-ENGINE_DATA = Path("/var/lib/wcstf-eng")
+ENGINE_NAME = "wcstf-eng"
+ENGINE_SOCK = "unix:///run/%s/docker.sock" % ENGINE_NAME  # labkit.Engine's socket
 ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR = "wcstfbr0", "198.51.100.169/29"
-LOG = Path("/tmp/wcstf-eng-dockerd.log")
 
 
 def sh(*cmd, check=True):
@@ -29,61 +25,21 @@ def sh(*cmd, check=True):
 
 
 class Engine:
-    """A dockerd of our own in the host's network namespace (stop/start at will: the dockerd-restart test)."""
+    """The area's private dockerd (labkit's, in the machine's namespace on bridge wcstfbr0), stopped and started at
+    will by the dockerd-restart test; `down` at the end of the session removes it with its data and bridge."""
 
     def __init__(self):
-        self.proc = None
-
-    def _leftover(self):
-        pidfile = ENGINE_DIR / "docker.pid"
-        try:
-            pid = int(pidfile.read_text().strip())
-            cmdline = Path("/proc/%d/cmdline" % pid).read_bytes()
-        except (OSError, ValueError):
-            pidfile.unlink(missing_ok=True)
-            return
-        if b"dockerd" in cmdline and str(ENGINE_DIR).encode() in cmdline:
-            os.kill(pid, signal.SIGTERM)
-            for _attempt in range(150):
-                if not Path("/proc/%d" % pid).exists():
-                    break
-                time.sleep(0.2)
-        pidfile.unlink(missing_ok=True)
+        self.engine = labkit.Engine(ENGINE_NAME, bridge=(ENGINE_BRIDGE, ENGINE_BRIDGE_CIDR))
 
     def start(self):
-        ENGINE_DIR.mkdir(parents=True, exist_ok=True)
-        ENGINE_DATA.mkdir(parents=True, exist_ok=True)
-        (ENGINE_DIR / "daemon.json").write_text("{}")
-        self._leftover()
-        with open(LOG, "ab") as log:
-            self.proc = subprocess.Popen(
-                ["dockerd", "--host", ENGINE_SOCK, "--data-root", str(ENGINE_DATA),
-                 "--exec-root", str(ENGINE_DIR / "exec"), "--pidfile", str(ENGINE_DIR / "docker.pid"),
-                 "--config-file", str(ENGINE_DIR / "daemon.json"), "--bridge", ENGINE_BRIDGE,
-                 "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false",
-                 "--userland-proxy=false", "--exec-opt", "native.cgroupdriver=cgroupfs"],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-        client = docker.DockerClient(base_url=ENGINE_SOCK, timeout=60, version="1.41")
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                client.ping()
-                return client
-            except Exception:  # noqa: BLE001 - not up yet
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("private dockerd did not start; see %s" % LOG)
-                time.sleep(0.3)
+        self.engine.start().wait()
+        return docker.DockerClient(base_url=ENGINE_SOCK, timeout=60, version="1.41")
 
     def stop(self):
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
+        self.engine.stop()
+
+    def down(self):
+        self.engine.down()
 
 
 PROBE = r"""

@@ -46,8 +46,8 @@ def wait_for(predicate, timeout=20.0, what="condition"):
         try:
             if predicate():
                 return time.monotonic() - (deadline - timeout)
-        except (docker.errors.APIError, docker.errors.NotFound, OSError, ValueError):
-            pass
+        except (docker.errors.APIError, docker.errors.NotFound, OSError, ValueError, netns_http.NetnsHTTPError):
+            pass  # not there yet (a container starting, a server not listening yet)
         time.sleep(0.2)
     raise AssertionError("%s not reached within %ss" % (what, timeout))
 
