@@ -82,16 +82,8 @@ def port_to_for(low, streams, rtp_bundle, compact):
 # -- inputs --------------------------------------------------------------------------------------------------------
 def _flag(value, field):
     """True / False / None (unset: WCS's default) from a bool or survey text."""
-    if value is None or isinstance(value, bool):
-        return value
-    text = validate.check_text(value, field).strip().lower()
-    if text in ("", "none", "null"):
-        return None
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise PlanError(field, value, "give true, false or leave it unset (null) for WCS's default")
+    return validate.check_bool(value, field, unset=None,
+                               fix="give true, false or leave it unset (null) for WCS's default")
 
 
 def _port(value, field):

@@ -17,6 +17,7 @@ import ipaddress
 from collections.abc import Mapping
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_bool
 
 TIERS = ("edge", "transcoder", "origin")   # the rolling update's order; hosts in no tier group come last
 NO_TIER = "none"
@@ -30,17 +31,6 @@ DEFAULTS = {
     "role_names": {"origin": "origin", "edge": "edge", "transcoder": "transcoder"},
 }
 ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-def _bool(value, field):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off"):
-        return False
-    raise PlanError(field, value, "give true or false")
 
 
 def _whole(value, field, low, high):
@@ -70,7 +60,7 @@ def check_options(options):
         raise PlanError("wcs_cdn_address", opts["address"], "give container (the container's own address, what "
                         "the nodes reach on their network) or external (the address given in wcs_external_addresses)")
     opts["port"] = _whole(opts["port"], "wcs_cdn_port", 1, 65535)
-    opts["nodes_resolve_ip"] = _bool(opts["nodes_resolve_ip"], "wcs_cdn_nodes_resolve_ip")
+    opts["nodes_resolve_ip"] = check_bool(opts["nodes_resolve_ip"], "wcs_cdn_nodes_resolve_ip")
     if opts["nodes_timeout"] not in (None, ""):
         opts["nodes_timeout"] = _whole(opts["nodes_timeout"], "wcs_cdn_nodes_timeout", 1, 86400)
     else:

@@ -89,17 +89,6 @@ def _fields(mapping):
         raise
 
 
-def _bool(value, field):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0", "", "none"):
-        return False
-    raise PlanError(field, value, "give true or false")
-
-
 def _text(value, field, allow_empty=True):
     return validate.check_text("" if value is None else value, field, allow_empty=allow_empty).strip()
 
@@ -178,12 +167,12 @@ def read_inputs(raw):
             _list(given["wcs_external_addresses"], "wcs_external_addresses"), "wcs_external_addresses", count))],
         "reserved": _reserved_input(given["wcs_reserved_cpus"]),
         "cpusets": _one_per_container(_list(given["wcs_cpusets"], "wcs_cpusets", sep=";"), "wcs_cpusets", count),
-        "allow_smt_split": _bool(given["wcs_allow_smt_split"], "wcs_allow_smt_split"),
+        "allow_smt_split": validate.check_bool(given["wcs_allow_smt_split"], "wcs_allow_smt_split", unset=False),
         "heap": _text(given["wcs_heap"], "wcs_heap") or None,
         "heap_share": given["wcs_heap_share"],
         "memory_limit": _text(given["wcs_memory_limit"], "wcs_memory_limit") or None,
         "conf_root": validate.check_abs_path(given["wcs_conf_root"], "wcs_conf_root"),
-        "check_parent": _bool(given["wcs_plan_check_parent"], "wcs_plan_check_parent"),
+        "check_parent": validate.check_bool(given["wcs_plan_check_parent"], "wcs_plan_check_parent", unset=False),
         "capacity": _capacity.read_capacity_inputs(given),
         "expected_streams": given["wcs_expected_streams"],
     }

@@ -105,6 +105,27 @@ def check_int(value, field, low=None, high=None, fix=None):
     return number
 
 
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+UNSET_WORDS = ("", "none", "null")
+_REFUSE_UNSET = object()
+
+
+def check_bool(value, field, unset=_REFUSE_UNSET, fix="give true or false"):
+    """A yes/no input: a bool, or (survey) text true/yes/on/1 or false/no/off/0 in any case. Unset (None, '', none,
+    null) gives ``unset`` when the caller gives one, else it is refused like any other value."""
+    if isinstance(value, bool):
+        return value
+    text = "none" if value is None else str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    if unset is not _REFUSE_UNSET and text in UNSET_WORDS:
+        return unset
+    raise PlanError(field, value, fix)
+
+
 def is_safe_env_key(key):
     """An environment variable name Docker and a shell both read as one key (no '=', no control characters)."""
     return isinstance(key, str) and bool(re.match(r"\A[A-Za-z_][A-Za-z0-9_.-]*\Z", key))

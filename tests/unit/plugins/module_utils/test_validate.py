@@ -76,3 +76,27 @@ def test_int_refused(value):
                                     ("A\nB", False), ("", False)])
 def test_env_keys(key, ok):
     assert validate.is_safe_env_key(key) is ok
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, False), ("Yes", True), (" on ", True), (1, True), ("1", True),
+    ("FALSE", False), ("off", False), (0, False), ("no", False),
+])
+def test_check_bool_reads_yes_and_no(value, expected):
+    assert validate.check_bool(value, "wcs_x") is expected
+
+
+@pytest.mark.parametrize("value", [None, "", "none", "null"])
+def test_check_bool_unset_is_refused_unless_the_caller_says_what_it_means(value):
+    with pytest.raises(PlanError) as err:
+        validate.check_bool(value, "wcs_x")
+    assert err.value.field == "wcs_x" and "give true or false" in str(err.value)
+    assert validate.check_bool(value, "wcs_x", unset=False) is False
+    assert validate.check_bool(value, "wcs_x", unset=None) is None
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "true\n1", "ｔｒｕｅ", [True]])
+def test_check_bool_refuses_anything_else_with_the_fix(value):
+    with pytest.raises(PlanError) as err:
+        validate.check_bool(value, "wcs_x", unset=None, fix="give true, false or leave it unset")
+    assert "leave it unset" in str(err.value)
