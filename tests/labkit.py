@@ -138,6 +138,16 @@ class Links:
         self.made.clear()
 
 
+def veth_session(name, host_cidr=None, router_cidr=None):
+    """Body of a fixture: a veth parent `name` (the router side in netns `name`-ns when `router_cidr` is given),
+    removed at the end."""
+    links = Links()
+    try:
+        yield links.veth(name, host_cidr=host_cidr, router_cidr=router_cidr)
+    finally:
+        links.remove()
+
+
 # ---------------------------------------------------------------------------------------------------- engines
 def _alive(pid):
     try:

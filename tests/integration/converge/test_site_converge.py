@@ -31,9 +31,7 @@ def engine():
 
 @pytest.fixture(scope="module")
 def parent():
-    links = labkit.Links()
-    yield links.veth("wcstcv0", host_cidr="198.51.100.226/28", router_cidr="198.51.100.225/28")
-    links.remove()
+    yield from labkit.veth_session("wcstcv0", host_cidr="198.51.100.226/28", router_cidr="198.51.100.225/28")
 
 
 @pytest.fixture(scope="module")

@@ -76,9 +76,7 @@ def engine():
 
 @pytest.fixture(scope="module")
 def parent():
-    links = labkit.Links()
-    yield links.veth("wcshk0", host_cidr="192.0.2.2/28", router_cidr="192.0.2.1/28")
-    links.remove()
+    yield from labkit.veth_session("wcshk0", host_cidr="192.0.2.2/28", router_cidr="192.0.2.1/28")
 
 
 @pytest.fixture(scope="module")
