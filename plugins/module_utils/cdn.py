@@ -17,7 +17,7 @@ import ipaddress
 from collections.abc import Mapping
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_bool
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_bool, check_int
 
 TIERS = ("edge", "transcoder", "origin")   # the rolling update's order; hosts in no tier group come last
 NO_TIER = "none"
@@ -34,15 +34,7 @@ ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 
 def _whole(value, field, low, high):
-    if isinstance(value, bool):
-        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
-    try:
-        number = int(str(value).strip(), 10)
-    except (TypeError, ValueError):
-        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
-    if not low <= number <= high:
-        raise PlanError(field, value, "give a whole number from %d to %d" % (low, high))
-    return number
+    return check_int(value, field, low=low, high=high, fix="give a whole number from %d to %d" % (low, high))
 
 
 def check_options(options):
