@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Whole numbers of a module's arguments, checked before ``AnsibleModule`` parses them.
+
+Ansible converts an ``int`` option with ``Decimal`` and ``int``: a 5,000-digit string becomes a number that
+``AnsibleModule`` then cannot even log (Python refuses to print an int of more than 4,300 digits: a traceback before
+the module's first line), ``'٣'`` reads as 3, and a negative or huge timeout reaches ``socket.settimeout`` or
+``time.sleep``. ``new_module(argument_spec, bounds, ...)`` reads the arguments as Ansible handed them
+(``_load_params``, which AnsibleModule reads again from the same buffer), checks every ``int`` option, at the top
+level and inside ``list``/``dict`` suboptions, for ASCII digits (at most 18) and the option's declared range, and
+answers with the module's ordinary failure (``failed``, ``msg`` naming the option, the value and the fix) before
+AnsibleModule is built. Options without a declared range get ``DEFAULT_BOUNDS``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+
+from ansible.module_utils import basic
+
+DIGITS = re.compile(r"\A *([+-]?[0-9]{1,18}) *\Z", re.ASCII)
+# a whole number any option of this collection may hold at all: ports, timeouts, counts, days
+DEFAULT_BOUNDS = (0, 10 ** 9)
+SHOWN = 40
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= SHOWN else "%s... (%d characters)" % (text[:SHOWN], len(text))
+
+
+def int_problem(value, field, low, high):
+    """Why ``value`` is not a whole number of ``low``..``high`` for ``field`` (a sentence with the fix), else None."""
+    fix = "give a whole number from %d to %d in ASCII digits" % (low, high)
+    number = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e18:
+            number = int(value)
+    elif isinstance(value, str):
+        match = DIGITS.match(value)
+        if match:
+            number = int(match.group(1))
+    if number is None or not low <= number <= high:
+        return "%s: %s is wrong: not a whole number from %d to %d. Fix: %s." % (field, _shown(value), low, high, fix)
+    return None
+
+
+def _problems(spec, params, bounds, prefix):
+    for name, option in spec.items():
+        if not isinstance(params, dict) or params.get(name) is None:
+            continue
+        value = params[name]
+        field = prefix + name
+        kind = option.get("type", "str")
+        if kind == "int":
+            low, high = bounds.get(field.replace("[]", ""), bounds.get(name, DEFAULT_BOUNDS))
+            problem = int_problem(value, field, low, high)
+            if problem:
+                yield problem
+        options = option.get("options")
+        if options and kind == "dict" and isinstance(value, dict):
+            for problem in _problems(options, value, bounds, field + "."):
+                yield problem
+        elif options and kind == "list" and isinstance(value, list):
+            for item in value:
+                for problem in _problems(options, item, bounds, field + "[]."):
+                    yield problem
+
+
+def int_problems(argument_spec, params, bounds=None):
+    """Every problem of the ``int`` options in ``params`` (raw module arguments) against ``argument_spec``."""
+    return list(_problems(argument_spec, params, bounds or {}, ""))
+
+
+def new_module(argument_spec, bounds=None, **kwargs):
+    """``AnsibleModule(argument_spec, **kwargs)`` once the whole numbers are known to be sound; otherwise the
+    module's failure answer (JSON on stdout, exit 1), as ``fail_json`` writes it.
+
+    ``bounds``: ``{option: (low, high)}``; a suboption is named ``parent.option`` (``containers.wait_timeout``)."""
+    problems = int_problems(argument_spec, basic._load_params(), bounds)
+    if problems:
+        print(json.dumps({"failed": True, "msg": " ".join(problems)}))
+        sys.exit(1)
+    return basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
