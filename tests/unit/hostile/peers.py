@@ -21,8 +21,11 @@ class Peer:
     the client goes), "flood" (``data``, then endless bytes until the client goes), "silent" (accept, read, say
     nothing), "hold" (``data``, then keep the connection open without a byte more)."""
 
-    def __init__(self, mode="answer", data=b"", interval=0.3, unix_path=None, max_seconds=20.0, fill=b"x"):
+    def __init__(self, mode="answer", data=b"", interval=0.3, unix_path=None, max_seconds=20.0, fill=b"x",
+                 routes=None):
+        """``routes``: {path prefix: (mode, data)} chosen by the HTTP request line (else ``mode``, ``data``)."""
         self.mode, self.data, self.interval, self.fill = mode, data, interval, fill
+        self.routes = routes or {}
         self.max_seconds = max_seconds
         self.unix_path = unix_path
         self.requests = []
@@ -95,26 +98,35 @@ class Peer:
                         break
                     want -= len(chunk)
         self.requests.append(got)
+        return got
+
+    def _choose(self, request):
+        words = request.split(b" ", 2)
+        path = words[1].decode("latin-1") if len(words) > 1 else ""
+        for prefix, choice in self.routes.items():
+            if path.startswith(prefix):
+                return choice
+        return self.mode, self.data
 
     def _serve(self, conn):
         end = time.monotonic() + self.max_seconds
         try:
-            self._read_request(conn)
+            mode, data = self._choose(self._read_request(conn))
             conn.settimeout(1.0)
-            if self.data:
-                conn.sendall(self.data)
-                self.sent += len(self.data)
-            if self.mode == "trickle":
+            if data:
+                conn.sendall(data)
+                self.sent += len(data)
+            if mode == "trickle":
                 while not self._stop.is_set() and time.monotonic() < end:
                     conn.sendall(self.fill[:1])
                     self.sent += 1
                     self._stop.wait(self.interval)
-            elif self.mode == "flood":
+            elif mode == "flood":
                 block = (self.fill * (65536 // len(self.fill) + 1))[:65536]
                 while not self._stop.is_set() and time.monotonic() < end:
                     conn.sendall(block)
                     self.sent += len(block)
-            elif self.mode in ("silent", "hold"):
+            elif mode in ("silent", "hold"):
                 self._stop.wait(max(0.0, end - time.monotonic()))
         except OSError:
             pass  # the client went away: what a bounded reader does
