@@ -21,8 +21,8 @@ mediaSessionId in memory; ``rate()`` in Prometheus gives per second). One series
 role's report when ``--isolation-report`` names one.
 
 Reaching a container: with ipvlan/macvlan the host cannot reach its own containers through the parent, so the
-default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: fork, setns into
-``/proc/<pid>/ns/net``, connect to 127.0.0.1:8081). It needs root and nothing on the host's network.
+default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: a socket made in
+``/proc/<pid>/ns/net`` by a short-lived thread's setns - no fork -, connected to 127.0.0.1:8081 there). It needs root and nothing on the host's network.
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
@@ -583,7 +583,7 @@ def make_handler(exporter, self_registry):
 
 def _seconds(text):
     try:
-        return bounded.check_timeout(text, "--timeout", lo=0.1, hi=300)
+        return bounded.check_timeout(text, "--timeout")
     except bounded.BoundedReadError as exc:
         raise argparse.ArgumentTypeError(str(exc))
 
