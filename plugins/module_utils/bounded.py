@@ -413,9 +413,15 @@ def http_request(method, path, host="127.0.0.1", port=80, body=None, headers=Non
         headers = dict(headers or {}, **{"Content-Type": "application/json"})
     if isinstance(body, str):
         body = body.encode("utf-8")
-    conn = _BoundedConnection(host, port, deadline, max_bytes, what, connect or tcp_connector(host, port, what))
     try:
-        conn.request(method, path, body=body, headers=dict(headers or {}, Connection="close"))
+        conn = _BoundedConnection(host, port, deadline, max_bytes, what, connect or tcp_connector(host, port, what))
+    except (http.client.HTTPException, ValueError) as exc:
+        raise OSError("cannot ask %s (%s)" % (_short(host), exc)) from None
+    try:
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}, Connection="close"))
+        except (http.client.InvalidURL, UnicodeError) as exc:
+            raise OSError("cannot send this request (%s: %s)" % (type(exc).__name__, _short(str(exc), 200))) from None
         resp = conn.getresponse()
         data = resp.read(max_bytes + 1)
         if len(data) > max_bytes:

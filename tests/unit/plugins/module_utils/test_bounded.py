@@ -282,3 +282,10 @@ def test_nothing_listening_is_oserror():
         port = peer.port
     with pytest.raises(OSError):
         bounded.http_request("GET", "/", port=port, timeout=1)
+
+
+@pytest.mark.parametrize("host, path", [("127.0.0.1", "/a b"), ("127.0.0.1", "/\u00e9"), ("127.0.0.1", "/x\r\nX: y"),
+                                        ("bad\nhost", "/")])
+def test_requests_that_cannot_be_sent_are_oserror(host, path):
+    with pytest.raises(OSError, match="cannot"):
+        bounded.http_request("GET", path, host=host, port=9, timeout=1)
