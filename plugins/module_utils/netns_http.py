@@ -42,11 +42,10 @@ def _setns(fd):
         setns(fd, CLONE_NEWNET)
         return
     if not _LIBC:
-        try:
-            _LIBC.append(ctypes.CDLL(None, use_errno=True))
-            _LIBC[0].setns  # noqa: B018 - the symbol must be there
-        except (OSError, AttributeError):
-            _LIBC[:] = [ctypes.CDLL("libc.so.6", use_errno=True)]
+        libc = ctypes.CDLL(None, use_errno=True)  # the symbols of the running process, libc's among them
+        if not hasattr(libc, "setns"):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        _LIBC.append(libc)
     if _LIBC[0].setns(fd, CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, "setns: %s" % os.strerror(err))
