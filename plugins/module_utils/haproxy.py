@@ -72,7 +72,8 @@ def server_state(text, server):
     """(admin state, operational state number, raw admin bits) of ``server`` in ``show servers state`` output."""
     servers = parse_servers_state(text)
     if server not in servers:
-        known = ", ".join(sorted(servers)) or "none"
+        names = sorted(servers)
+        known = ", ".join(names[:20]) + (" and %d more" % (len(names) - 20) if len(names) > 20 else "") or "none"
         raise HAProxyError("no server %s in that backend (servers: %s)" % (server, known))
     row = servers[server]
     try:

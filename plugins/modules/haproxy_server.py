@@ -124,7 +124,7 @@ def main():
         if result["changed"] and not module.check_mode:
             answer = run(p["socket"], command, p["timeout"]).strip()
             if answer:  # HAProxy answers nothing on success
-                module.fail_json(msg="HAProxy refused '%s': %s" % (command, answer), **result)
+                module.fail_json(msg="HAProxy refused '%s': %s" % (command, answer[:300]), **result)
             now, op_state, _bits = server_state(run(p["socket"], "show servers state %s" % backend, p["timeout"]),
                                                 server)
             if now != p["state"]:

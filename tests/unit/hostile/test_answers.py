@@ -320,3 +320,19 @@ def test_stream_lists_give_aggregates_or_the_projects_error(value):
 def test_stream_list_bodies_of_any_bytes(data):
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     project_call(read_stream_list, text)
+
+
+def test_haproxy_server_a_long_refusal_is_cut_in_the_message(sock_dir):
+    """The set command gets a 1 MiB answer (HAProxy answers nothing on success): the message keeps 300 characters."""
+    path = os.path.join(sock_dir, "admin.sock")
+    calls = []
+
+    class Twice(Peer):
+        def _choose(self, request):
+            calls.append(request)
+            return ("answer", SHOW.encode()) if len(calls) == 1 else ("answer", b"E" * (1 << 20))
+
+    with Twice(unix_path=path):
+        answer = run_module("haproxy_server", dict(HAPROXY_ARGS, socket=path))
+    assert assert_clean(answer) == "refused" and answer["msg"].startswith("HAProxy refused 'set server wcs/wcs-1")
+    assert len(answer["msg"]) < 400
