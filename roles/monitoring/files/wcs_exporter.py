@@ -22,7 +22,8 @@ role's report when ``--isolation-report`` names one.
 
 Reaching a container: with ipvlan/macvlan the host cannot reach its own containers through the parent, so the
 default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: a socket made in
-``/proc/<pid>/ns/net`` by a short-lived thread's setns - no fork -, connected to 127.0.0.1:8081 there). It needs root and nothing on the host's network.
+``/proc/<pid>/ns/net`` by a short-lived thread's setns - no fork -, connected to 127.0.0.1:8081 there). It needs
+root and nothing on the host's network.
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
