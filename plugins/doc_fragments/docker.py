@@ -44,7 +44,8 @@ options:
     default: auto
   timeout:
     description:
-      - Seconds to wait for one engine API call.
+      - Seconds to wait for one engine API call (the Docker SDK applies it to each socket operation). From 1 to
+        86400.
     type: int
     default: 60
 requirements:

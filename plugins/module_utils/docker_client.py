@@ -5,12 +5,20 @@
 Modules use the low-level ``docker.APIClient`` so that every engine round trip is explicit and counted: a
 no-op converge must cost one list call plus one inspect per container, nothing hidden behind the high-level
 object model.
+
+Bounds: the client always has a timeout (the ``timeout`` option, 1 to 86400 s; never None, which would wait
+forever). The SDK applies it per socket operation (requests/urllib3), not to a whole answer, and reads an answer
+whole and loads its JSON without a size or depth cap: the SDK allows no cap there. The engine is the host's own
+root daemon; what containers control in its answers (labels, names) is text, checked where it is used. The WCS
+exporter, which runs as root on every host and reads the engine itself, does so through ``bounded``.
 """
 from __future__ import annotations
 
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.mediaops.wcs.plugins.module_utils.bounded import MAX_TIMEOUT, BoundedReadError, check_timeout
 
 try:
     import docker
@@ -35,6 +43,7 @@ __all__ = ["APIError", "DockerException", "NotFound", "HAS_DOCKER", "DOCKER_ARGU
            "docker_argument_spec", "engine_is_local", "engine_error", "get_client"]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+DEFAULT_TIMEOUT = 60
 
 DOCKER_ARGUMENT_SPEC = dict(
     docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ["DOCKER_HOST"])),
@@ -44,7 +53,7 @@ DOCKER_ARGUMENT_SPEC = dict(
     client_cert=dict(type="path"),
     client_key=dict(type="path"),
     api_version=dict(type="str", default="auto"),
-    timeout=dict(type="int", default=60),
+    timeout=dict(type="int", default=DEFAULT_TIMEOUT),
 )
 
 
@@ -92,11 +101,16 @@ def get_client(module):
                                                   url="https://pypi.org/project/docker/"),
                          exception=DOCKER_IMPORT_ERROR)
     host = module.params["docker_host"] or DEFAULT_DOCKER_HOST
+    timeout = module.params.get("timeout")
+    try:
+        timeout = check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout, "timeout", lo=1, hi=MAX_TIMEOUT)
+    except BoundedReadError as exc:
+        module.fail_json(msg=str(exc))
     try:
         # With api_version=auto the constructor already asks the engine for its version: that is the
         # reachability check, no separate ping.
         client = docker.APIClient(base_url=_base_url(module), version=module.params["api_version"],
-                                  timeout=module.params["timeout"], tls=_tls_config(module))
+                                  timeout=timeout, tls=_tls_config(module))
         if module.params["api_version"] != "auto":
             client.ping()
         return client

@@ -1,110 +1,145 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Stdlib: one HTTP request made from inside a container's network namespace.
+"""Stdlib: one HTTP request made from inside a container's network namespace, read through the bounded reader.
 
 The host cannot reach its own ipvlan/macvlan containers through the parent interface, so health checks ask from
-inside: fork, ``setns(/proc/<pid>/ns/net)`` in the child (a process-wide change the parent must not see), connect
-to ``127.0.0.1:<port>`` there, and hand the response back over a pipe. Needs root (CAP_SYS_ADMIN) on the host
-that runs the container; nothing on the host's network changes.
+inside. A network namespace belongs to a thread, and a socket to the namespace it was created in: a short-lived
+thread of our own enters ``/proc/<pid>/ns/net`` (``setns``), creates the socket, goes back and ends; the caller
+then connects that socket to ``127.0.0.1:<port>`` of the container and reads the answer with ``bounded``
+(a total deadline, a size cap). No fork: nothing to bound in a child, and nothing of the fork-in-a-threaded-process
+hazards (Python 3.12+ warns; the exporter is threaded). The process's own threads never change namespace. Needs
+root (CAP_SYS_ADMIN) on the host that runs the container; nothing on the host's network changes.
 """
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import http.client
-import json
+import ipaddress
 import os
-import select
-import time
+import socket
+import threading
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import bounded
 
 CLONE_NEWNET = 0x40000000
-MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = bounded.DEFAULT_MAX_BYTES
 
 
 class NetnsHTTPError(Exception):
-    """The request could not be made or got no answer (the reason is the message)."""
+    """The request could not be made or got no usable answer (the reason is the message). ``bound`` is the
+    ``bounded.BoundedReadError`` when the answer broke a bound (too slow in total, too long), else None."""
+
+    def __init__(self, message, bound=None):
+        super().__init__(message)
+        self.bound = bound
 
 
-def _setns(pid):
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    fd = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, "setns into the network namespace of pid %d: %s" % (pid, os.strerror(err)))
-    finally:
-        os.close(fd)
+_LIBC = []
 
 
-def _request(host, port, method, path, body, headers, timeout):
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read(MAX_BODY)
-        return {"status": resp.status, "reason": resp.reason,
-                "headers": dict(resp.getheaders()), "body": data.decode("utf-8", "replace")}
-    finally:
-        conn.close()
+def _setns(fd):
+    setns = getattr(os, "setns", None)  # Python 3.12+
+    if setns is not None:
+        setns(fd, CLONE_NEWNET)
+        return
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)  # the symbols of the running process, libc's among them
+        if not hasattr(libc, "setns"):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        _LIBC.append(libc)
+    if _LIBC[0].setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "setns: %s" % os.strerror(err))
 
 
-def request(method, path, port, host="127.0.0.1", pid=None, body=None, headers=None, timeout=5.0):
+def _own_netns_path():
+    if os.path.exists("/proc/thread-self/ns/net"):
+        return "/proc/thread-self/ns/net"
+    return "/proc/self/task/%d/ns/net" % threading.get_native_id()
+
+
+def netns_socket(pid, family=socket.AF_INET, deadline=None):
+    """A TCP socket created inside process ``pid``'s network namespace (by a thread that enters it and ends)."""
+    out = {}
+
+    def make():
+        try:
+            target = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                own = os.open(_own_netns_path(), os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    _setns(target)
+                    try:
+                        out["sock"] = socket.socket(family, socket.SOCK_STREAM)
+                    finally:
+                        _setns(own)  # should it fail, this thread ends here anyway: no other thread moved
+                finally:
+                    os.close(own)
+            finally:
+                os.close(target)
+        except OSError as exc:
+            out["error"] = exc
+            sock = out.pop("sock", None)
+            if sock is not None:
+                sock.close()
+
+    thread = threading.Thread(target=make, name="netns-%d" % pid, daemon=True)
+    thread.start()
+    thread.join(deadline.left() if deadline is not None else 10.0)
+    if thread.is_alive():  # pragma: no cover - opening a /proc file and socket() do not block
+        raise OSError("entering the network namespace of pid %d did not finish" % pid)
+    if "error" in out:
+        raise OSError("setns into the network namespace of pid %d: %s" % (pid, out["error"]))
+    return out["sock"]
+
+
+def netns_connector(pid, host, port, what):
+    """A connect(deadline) for bounded.http_request: a socket made in ``pid``'s namespace, connected to
+    ``host:port`` there (an address literal: no name lookup happens inside a container's namespace)."""
+    address = ipaddress.ip_address(host)
+
+    def connect(deadline):
+        sock = netns_socket(pid, socket.AF_INET6 if address.version == 6 else socket.AF_INET, deadline)
+        try:
+            sock.settimeout(deadline.left(what))
+            sock.connect((str(address), port))
+        except socket.timeout:
+            sock.close()
+            raise deadline.expired(what) from None
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    return connect
+
+
+def request(method, path, port, host="127.0.0.1", pid=None, body=None, headers=None, timeout=5.0,
+            max_bytes=MAX_BODY):
     """Makes one HTTP request and returns {status, reason, headers, body}.
 
-    With ``pid`` the request is made from inside that process's network namespace (``host`` is then usually
-    127.0.0.1, the container's own loopback); without it, directly from here. Raises NetnsHTTPError when no
-    HTTP answer came (refused, timed out, namespace gone).
-    """
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-        headers = dict(headers or {}, **{"Content-Type": "application/json"})
+    With ``pid`` the request is made from inside that process's network namespace (``host`` is then an address
+    there, usually 127.0.0.1, the container's own loopback); without it, directly from here. ``timeout`` (seconds
+    or a ``bounded.Deadline``) is the total time for the whole exchange and ``max_bytes`` caps the answer.
+    Raises NetnsHTTPError when no usable HTTP answer came (refused, namespace gone, too slow in total, too long;
+    ``.bound`` holds the BoundedReadError of a broken bound)."""
     if pid is None:
+        where = "%s %s:%s%s" % (method, host, port, path)
+        connect = None
+    else:
         try:
-            return _request(host, port, method, path, body, headers, timeout)
-        except (OSError, http.client.HTTPException) as exc:
-            raise NetnsHTTPError("%s %s:%s%s: %s" % (method, host, port, path, exc))
-
-    if not os.path.exists("/proc/%d/ns/net" % pid):
-        raise NetnsHTTPError("process %d is gone (container not running?)" % pid)
-    read_fd, write_fd = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the forked child; its result travels through the pipe
-        os.close(read_fd)
+            pid = bounded.parse_int(pid, "pid", lo=1, max_digits=10)
+        except bounded.BoundedReadError as exc:
+            raise NetnsHTTPError(str(exc), exc)
+        where = "%s %s:%s%s inside pid %d's namespace" % (method, host, port, path, pid)
+        if not os.path.exists("/proc/%d/ns/net" % pid):
+            raise NetnsHTTPError("process %d is gone (container not running?)" % pid)
         try:
-            _setns(pid)
-            out = {"ok": _request(host, port, method, path, body, headers, timeout)}
-        except Exception as exc:  # noqa: BLE001 - any failure is reported to the parent as text
-            out = {"error": "%s: %s" % (type(exc).__name__, exc)}
-        data = json.dumps(out).encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view):]
-        os._exit(0)
-
-    os.close(write_fd)
-    chunks = []
-    deadline = time.monotonic() + timeout + 5
+            connect = netns_connector(pid, host, port, where)
+        except ValueError:
+            raise NetnsHTTPError("%s: inside a namespace the host must be an address, not %r" % (where, host))
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(child, 9)
-                raise NetnsHTTPError("no answer within %ss from pid %d's namespace" % (timeout, pid))
-            readable = select.select([read_fd], [], [], left)[0]
-            if not readable:
-                continue
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        os.waitpid(child, 0)
-    try:
-        out = json.loads(b"".join(chunks).decode() or "{}")
-    except ValueError:
-        raise NetnsHTTPError("garbled answer from the helper process")
-    if "ok" not in out:
-        raise NetnsHTTPError("%s 127.0.0.1:%s%s inside pid %d's namespace: %s"
-                             % (method, port, path, pid, out.get("error", "no answer")))
-    return out["ok"]
+        return bounded.http_request(method, path, host=host, port=port, body=body, headers=headers,
+                                    timeout=timeout, max_bytes=max_bytes, connect=connect, what=where)
+    except bounded.BoundedReadError as exc:
+        raise NetnsHTTPError(str(exc), exc)
+    except OSError as exc:
+        raise NetnsHTTPError("%s: %s" % (where, exc))

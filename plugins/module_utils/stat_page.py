@@ -5,17 +5,22 @@
 The rule is the one Flashphoner's Web SDK applies, not any particular spelling of the headers: a line that starts
 with dashes is a section header whose name is the first word matched by ``-+([A-z]+)``, lower-cased
 (``-----Connection Stats-----`` -> ``connection``); every other non-empty line is ``key=value``. Values become
-numbers or booleans when they read as such, else stay strings.
+numbers or booleans when they read as such, else stay strings. Numbers are ASCII digits only, integers of at most
+``bounded.MAX_INT_DIGITS`` digits, finite floats of at most ``bounded.MAX_NUMBER_CHARS`` characters: anything else
+(``'²'``, ``'٣'``, a number of 5,000 digits, ``1e999``) stays a string. Any text parses; the size of the page is
+the reader's bound (``wcs_client.MAX_PAGE_BYTES``).
 """
 from __future__ import annotations
 
 import re
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import bounded
+
 HEADER = re.compile(r"^-+([A-z]+)")
 # Keys seen before any header land in this section.
 TOP_SECTION = "general"
-_INT = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+_INT = re.compile(r"\A[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"\A[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?\Z")
 
 
 def convert_value(text):
@@ -24,10 +29,13 @@ def convert_value(text):
     low = value.lower()
     if low in ("true", "false"):
         return low == "true"
-    if _INT.match(value):
-        return int(value)
-    if _FLOAT.match(value):
-        return float(value)
+    try:
+        if _INT.match(value):
+            return bounded.parse_int(value, "value")
+        if _FLOAT.match(value):
+            return bounded.parse_float(value, "value")
+    except bounded.BoundedReadError:
+        pass  # too many digits, or not finite: not a number this page can mean
     return value
 
 

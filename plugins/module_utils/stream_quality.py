@@ -22,10 +22,11 @@ Prometheus, ``rate()`` gives the per-second figure, whichever scrapers read in b
 """
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
+
+from ansible_collections.mediaops.wcs.plugins.module_utils import bounded as bounded_read
 
 RATE_FIGURES = ("video_rate", "audio_rate", "video_fps")
 COUNTER_FIGURES = ("video_nack", "video_pli", "video_lost", "audio_lost")
@@ -47,18 +48,9 @@ STREAM_LABEL_MAX = 64
 
 
 def number(value):
-    """A finite float of a JSON number (or a numeric string), else None (bools, null, garbage, NaN, inf)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    """A finite float of a JSON number (or a numeric string of ASCII digits), else None (bools, null, garbage, NaN,
+    inf, '²', an integer of more than bounded.MAX_INT_DIGITS digits): ``bounded.number_or_none``."""
+    return bounded_read.number_or_none(value)
 
 
 def figures(stream, keys):

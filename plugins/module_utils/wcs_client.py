@@ -16,19 +16,26 @@ Calls, as the collection uses them:
     another error status, an empty answer, streams without metrics: an older build) falls back to ``find_all``;
   * end streams: ``POST /rest-api/stream/terminate`` with ``{}``;
   * CDN nodes: ``POST /rest-api/cdn/show_nodes`` with ``{}``: the nodes this one sees (itself excluded).
+
+Bounds (``bounded``): ``timeout`` is a total deadline per call as the caller sees it (the page; the stream list
+with its fallbacks; terminate; the CDN call), or one ``bounded.Deadline`` shared by every call of the endpoint
+(the exporter's scrape); the statistics page is capped at MAX_PAGE_BYTES, the JSON answers at MAX_JSON_BYTES and
+read with the depth and digits caps. An answer that breaks a bound is WCSUnavailable, like no answer.
 """
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
-from ansible_collections.mediaops.wcs.plugins.module_utils import constants
+from ansible_collections.mediaops.wcs.plugins.module_utils import bounded, constants
 from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import NetnsHTTPError, request
 from ansible_collections.mediaops.wcs.plugins.module_utils.stat_page import parse_stat_page, stream_count_from_stats
 
 
 # The body of the stream list with per-stream metrics (build 5.2.923+).
 STREAM_METRICS_QUERY = {"display": ["metrics"]}
+# A real page is a few KiB; a stream list of thousands of streams with metrics stays under a few MiB.
+MAX_PAGE_BYTES = 1024 * 1024
+MAX_JSON_BYTES = bounded.DEFAULT_MAX_BYTES
 
 
 class WCSUnavailable(Exception):
@@ -52,28 +59,42 @@ def endpoint_from_url(url, timeout=5.0):
 
 
 class WCSEndpoint:
-    """One WCS HTTP port: ``host:port`` seen from here, or from inside process ``pid``'s network namespace."""
+    """One WCS HTTP port: ``host:port`` seen from here, or from inside process ``pid``'s network namespace.
+    ``timeout``: seconds per call (a total deadline each), or a ``bounded.Deadline`` that every call shares."""
 
     def __init__(self, port=constants.WCS_HTTP_PORT, host="127.0.0.1", pid=None, timeout=5.0):
-        self.port = int(port)
+        self.port = bounded.parse_int(port, "port", lo=1, hi=65535)
         self.host = host
         self.pid = pid
-        self.timeout = timeout
+        self.timeout = timeout if isinstance(timeout, bounded.Deadline) else bounded.check_timeout(timeout)
 
     def __repr__(self):
         where = " in pid %d's namespace" % self.pid if self.pid else ""
         return "%s:%d%s" % (self.host, self.port, where)
 
-    def call(self, method, path, body=None):
-        """{status, reason, headers, body} of one request; WCSUnavailable when no HTTP answer came."""
+    def deadline(self):
+        """The deadline of one call: the shared one, or a new one of ``timeout`` seconds."""
+        return bounded.Deadline.of(self.timeout, repr(self))
+
+    def call(self, method, path, body=None, deadline=None, max_bytes=MAX_JSON_BYTES):
+        """{status, reason, headers, body} of one request within ``deadline`` (default: a new one of the
+        endpoint's); WCSUnavailable when no usable HTTP answer came (none, too slow in total, too long)."""
         try:
-            return request(method, path, self.port, host=self.host, pid=self.pid, body=body, timeout=self.timeout)
+            return request(method, path, self.port, host=self.host, pid=self.pid, body=body,
+                           timeout=deadline or self.deadline(), max_bytes=max_bytes)
         except NetnsHTTPError as exc:
             raise WCSUnavailable(str(exc))
 
+    @staticmethod
+    def _json(method, path, text):
+        try:
+            return bounded.loads_json(text, "%s %s" % (method, path), max_bytes=MAX_JSON_BYTES)
+        except bounded.BoundedReadError as exc:
+            raise WCSUnavailable(str(exc)) from None
+
     def stat_text(self):
         """The statistics page's text (HTTP 200), else WCSUnavailable."""
-        resp = self.call("GET", constants.STAT_PATH)
+        resp = self.call("GET", constants.STAT_PATH, max_bytes=MAX_PAGE_BYTES)
         if resp["status"] != 200:
             raise WCSUnavailable("statistics page answered HTTP %s %s" % (resp["status"], resp["reason"]))
         return resp["body"]
@@ -84,9 +105,12 @@ class WCSEndpoint:
 
     def streams(self):
         """The REST stream list (a list of dicts); [] on a 404 or an empty answer."""
+        return self._streams(self.deadline())
+
+    def _streams(self, deadline):
         path = constants.STREAM_FIND_ALL_PATH
         for method, body in (("POST", {}), ("GET", None)):
-            resp = self.call(method, path, body)
+            resp = self.call(method, path, body, deadline)
             if resp["status"] == 404:
                 return []
             if resp["status"] == 405 and method == "POST":
@@ -96,10 +120,7 @@ class WCSEndpoint:
             text = resp["body"].strip()
             if not text:
                 return []
-            try:
-                data = json.loads(text)
-            except ValueError:
-                raise WCSUnavailable("%s %s answered something that is not JSON: %r" % (method, path, text[:80]))
+            data = self._json(method, path, text)
             return [s for s in data if isinstance(s, dict)] if isinstance(data, list) else []
         return []
 
@@ -107,20 +128,21 @@ class WCSEndpoint:
         """(streams, True) from ``find`` with ``display: [metrics]`` when the server gives per-stream metrics, else
         (the ``find_all`` list, False). WCSUnavailable only when the fallback fails too."""
         path = constants.STREAM_FIND_PATH
+        deadline = self.deadline()
         try:
-            resp = self.call("POST", path, STREAM_METRICS_QUERY)
+            resp = self.call("POST", path, STREAM_METRICS_QUERY, deadline)
         except WCSUnavailable:
             resp = None
         if resp is not None and resp["status"] == 200:
             try:
-                data = json.loads(resp["body"].strip() or "[]")
-            except ValueError:
+                data = self._json("POST", path, resp["body"].strip() or "[]")
+            except WCSUnavailable:
                 data = None
             if isinstance(data, list):
                 streams = [s for s in data if isinstance(s, dict)]
                 if any(isinstance(s.get("metrics"), dict) for s in streams):
                     return streams, True
-        return self.streams(), False
+        return self._streams(deadline), False
 
     def terminate_streams(self):
         """Ends every stream (``POST terminate {}``). WCSUnavailable unless the server answers 200."""
@@ -135,10 +157,7 @@ class WCSEndpoint:
         resp = self.call("POST", path, {})
         if resp["status"] != 200:
             raise WCSUnavailable("POST %s answered HTTP %s %s" % (path, resp["status"], resp["reason"]))
-        try:
-            data = json.loads(resp["body"].strip() or "[]")
-        except ValueError:
-            raise WCSUnavailable("POST %s answered something that is not JSON: %r" % (path, resp["body"][:80]))
+        data = self._json("POST", path, resp["body"].strip() or "[]")
         if not isinstance(data, list):
             raise WCSUnavailable("POST %s answered %s, not a JSON array of nodes" % (path, type(data).__name__))
         return [n for n in data if isinstance(n, dict)]

@@ -44,7 +44,11 @@ options:
     choices: [ready, drain, maint]
     required: true
   timeout:
-    description: Seconds to wait for the socket's answer.
+    description:
+      - Seconds for each exchange with the socket, in total (connect, command, the whole answer): a socket that
+        answers slowly or never ends its answer fails the task at this deadline. From 1 to 86400.
+      - An answer longer than 4 MiB, or without the columns of C(show servers state) the state needs, fails the
+        task with a message.
     type: int
     default: 10
 seealso:
@@ -88,6 +92,7 @@ command:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.bounded import MAX_TIMEOUT, check_timeout
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.haproxy import (
     HAProxyError, check_name, run, server_state, set_command)
@@ -106,6 +111,7 @@ def main():
     )
     p = module.params
     try:
+        check_timeout(p["timeout"], "timeout", lo=1, hi=MAX_TIMEOUT)
         backend, server = check_name(p["backend"], "backend"), check_name(p["server"], "server")
         command = set_command(backend, server, p["state"])
         where = "%s/%s on %s" % (backend, server, p["socket"])
@@ -118,7 +124,7 @@ def main():
         if result["changed"] and not module.check_mode:
             answer = run(p["socket"], command, p["timeout"]).strip()
             if answer:  # HAProxy answers nothing on success
-                module.fail_json(msg="HAProxy refused '%s': %s" % (command, answer), **result)
+                module.fail_json(msg="HAProxy refused '%s': %s" % (command, answer[:300]), **result)
             now, op_state, _bits = server_state(run(p["socket"], "show servers state %s" % backend, p["timeout"]),
                                                 server)
             if now != p["state"]:

@@ -46,7 +46,11 @@ options:
     default: 8081
   timeout:
     description:
-      - Seconds to wait for the page (and separately for the stream list); also the engine call timeout.
+      - Seconds for the page, in total (connect, request, the whole answer); separately as much for the stream
+        list (with its fallback), for the CDN call and for ending the streams. A server that answers slowly or
+        never ends its answer is RV(up=false) at this deadline. Also the engine call timeout. From 1 to 86400.
+      - The page is read up to 1 MiB, the JSON answers up to 4 MiB, nested at most 64 deep, with integers of at
+        most 30 digits; an answer past a bound counts as no answer.
     type: int
     default: 5
   streams:
@@ -197,9 +201,11 @@ cdn_msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import constants
+from ansible_collections.mediaops.wcs.plugins.module_utils.bounded import MAX_TIMEOUT, check_timeout
 from ansible_collections.mediaops.wcs.plugins.module_utils.cdn import EXPECTED_STATE, node_state
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
+from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.wcs_client import (
     WCSEndpoint, WCSUnavailable, degraded_streams, endpoint_from_url, stream_count)
 
@@ -223,6 +229,12 @@ def argument_spec():
 def _endpoint(module):
     """The WCSEndpoint to ask, or (None, why) when the container is not running."""
     p = module.params
+    try:
+        check_timeout(p["timeout"], "timeout", lo=1, hi=MAX_TIMEOUT)
+        if not 1 <= p["port"] <= 65535:
+            raise PlanError("port", p["port"], "give a TCP port from 1 to 65535")
+    except PlanError as exc:  # BoundedReadError is one
+        module.fail_json(msg=str(exc))
     if p["url"]:
         try:
             return endpoint_from_url(p["url"], timeout=p["timeout"]), None

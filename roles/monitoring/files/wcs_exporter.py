@@ -21,20 +21,27 @@ mediaSessionId in memory; ``rate()`` in Prometheus gives per second). One series
 role's report when ``--isolation-report`` names one.
 
 Reaching a container: with ipvlan/macvlan the host cannot reach its own containers through the parent, so the
-default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: fork, setns into
-``/proc/<pid>/ns/net``, connect to 127.0.0.1:8081). It needs root and nothing on the host's network.
+default ``--reach netns`` asks from inside the container's network namespace (``netns_http``: a socket made in
+``/proc/<pid>/ns/net`` by a short-lived thread's setns - no fork -, connected to 127.0.0.1:8081 there). It needs
+root and nothing on the host's network.
 ``--reach address`` connects to the container's address instead: for hosts that have a shim interface (a
 macvlan/ipvlan sub-interface of the parent holding a spare address of the plan) or for bridge networks.
 
+Bounds (it runs as root and reads what public-facing containers answer): ``--timeout`` (3 s) is one total
+deadline per container for everything it answers - the page and the stream list with its fallbacks - however
+slowly it sends; the page is read up to 1 MiB, the JSON answers up to 4 MiB, nested at most 64 deep, with integers
+of at most 30 digits (``bounded``). An answer past a bound is ``wcs_up 0`` (or ``wcs_stream_list_up 0``) and a
+logged scrape error. The engine's answers are read the same way (5 s total per call, 16 MiB).
+
 The statistics-page client (``wcs_client``: the page and the stream list, through ``netns_http`` and
-``stat_page``), the stream aggregates (``stream_quality``) and the shared names (``constants``) are the collection's own module_utils files, imported as
+``stat_page``), the bounded reader (``bounded``), the stream aggregates (``stream_quality``) and the shared names
+(``constants``) are the collection's own module_utils files, imported as
 ``ansible_collections.mediaops.wcs.plugins.module_utils``: the role copies them into that package tree next to this
 file (the program's directory comes first on ``sys.path``); from a checkout they come from ``.collections/``.
 """
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import os
@@ -51,7 +58,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import (
-    constants, cpusets, stat_page, stream_quality, validate, wcs_client)
+    bounded, constants, cpusets, stat_page, stream_quality, validate, wcs_client)
 
 LOG = logging.getLogger("wcs_exporter")
 LABELS = ("host", "container", "cpuset")
@@ -243,20 +250,11 @@ def cpu_groups(cpusets, reserved):
 # --------------------------------------------------------------------------------------------------------------
 # Discovery: the targets file (from wcs_plan) and the Docker engine (label constants.MANAGED_FILTER)
 # --------------------------------------------------------------------------------------------------------------
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
 class DockerEngine:
-    """The two read-only calls the exporter needs (list by label, inspect), over the engine's unix socket."""
+    """The two read-only calls the exporter needs (list by label, inspect), over the engine's unix socket, each
+    read within ``timeout`` seconds in total and MAX_ENGINE_BYTES (``bounded``)."""
+
+    MAX_ENGINE_BYTES = 16 * 1024 * 1024
 
     def __init__(self, url="unix:///var/run/docker.sock", timeout=5.0):
         if not url.startswith("unix://"):
@@ -265,24 +263,26 @@ class DockerEngine:
         self.timeout = timeout
 
     def _get(self, path):
-        conn = _UnixHTTPConnection(self.path, self.timeout)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status == 404:
-                return None
-            if resp.status != 200:
-                raise OSError("docker engine answered %s for %s" % (resp.status, path))
-            return json.loads(body)
-        finally:
-            conn.close()
+        what = "docker engine GET %s" % path
+        resp = bounded.http_request("GET", path, host="localhost", timeout=self.timeout,
+                                    max_bytes=self.MAX_ENGINE_BYTES, connect=bounded.unix_connector(self.path, what),
+                                    what=what)
+        if resp["status"] == 404:
+            return None
+        if resp["status"] != 200:
+            raise OSError("docker engine answered %s for %s" % (resp["status"], path))
+        return bounded.loads_json(resp["body"], what, max_bytes=self.MAX_ENGINE_BYTES)
 
     def managed_names(self):
         """Running managed containers, without one a replacement has put aside for a moment (``<name>.mediaops-old``:
         it is stopped, and its name would be a series of its own)."""
         filters = urllib.parse.quote(json.dumps({"label": [constants.MANAGED_FILTER]}))
-        names = (c["Names"][0].lstrip("/") for c in self._get("/containers/json?filters=" + filters) or [])
+        listed = self._get("/containers/json?filters=" + filters) or []
+        names = []
+        for item in listed if isinstance(listed, list) else []:
+            found = item.get("Names") if isinstance(item, dict) else None
+            if isinstance(found, list) and found and isinstance(found[0], str):
+                names.append(found[0].lstrip("/"))
         return sorted(n for n in names if not n.endswith(constants.ASIDE_SUFFIX))
 
     def inspect(self, name):
@@ -300,8 +300,9 @@ def is_managed(info):
 
 def load_targets(path):
     """The role's targets file: {host, reserved_cpus, port, containers: [{name, cpuset, ipv4_address}]}."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    data = bounded.loads_json(bounded.read_path(path), path)
+    if not isinstance(data, dict) or not isinstance(data.get("containers") or [], list):
+        raise ValueError("%s: not a targets file (an object with a list of containers)" % path)
     containers = data.get("containers") or []
     for index, item in enumerate(containers):
         if not isinstance(item, dict) or not item.get("name"):
@@ -357,7 +358,7 @@ class Exporter:
         if self.targets_file:
             data = load_targets(self.targets_file)
             reserved = data.get("reserved_cpus", reserved)
-            port = int(data.get("port") or port)
+            port = bounded.parse_int(data.get("port") or port, "%s: port" % self.targets_file, lo=1, hi=65535)
             for item in data["containers"]:
                 planned[item["name"]] = {"name": item["name"], "cpuset": str(item.get("cpuset") or ""),
                                          "address": item.get("ipv4_address"), "port": port}
@@ -387,9 +388,11 @@ class Exporter:
             return None
 
     def scrape(self, target):
-        """(labels dict, up 0/1, [(metric, extra, value)], seconds, error text)."""
+        """(labels dict, up 0/1, [(metric, extra, value)], seconds, error text). What the container answers (the
+        page, then the stream list) shares one total deadline of ``timeout`` seconds."""
         start = time.monotonic()
         info = self.inspect(target)
+        deadline = bounded.Deadline(self.timeout, "container %s" % target["name"])
         cpuset = target["cpuset"]
         if cpuset is None:
             cpuset = ((info or {}).get("HostConfig") or {}).get("CpusetCpus") or ""
@@ -409,7 +412,7 @@ class Exporter:
                 if not address:
                     raise OSError("no address known for the container")
                 where = {"address": address}
-            text = fetch_page(target["port"], self.timeout, **where)
+            text = fetch_page(target["port"], deadline, **where)
             stats, _sections = stat_page.parse_stat_page(text)
             samples = stat_samples(stats)
             if not samples:
@@ -420,7 +423,7 @@ class Exporter:
         if self.stream_list:
             # The stream list is a second call: when it fails, the page's figures stand and wcs_stream_list_up is 0.
             try:
-                streams, _with_metrics = fetch_streams(target["port"], self.timeout, **where)
+                streams, _with_metrics = fetch_streams(target["port"], deadline, **where)
                 samples += stream_samples(target["name"], streams, self.counters, self.per_stream)
             except (OSError, ValueError, wcs_client.WCSUnavailable) as exc:
                 LOG.info("%s: stream list: %s", target["name"], exc)
@@ -500,8 +503,7 @@ def load_isolation_report(path, host):
     (``{"created": "...Z", "summary": {host: [{name, cpuset, p99_ms, ...}]}}``); (None, []) when the file is absent.
     ValueError when it is not such a report."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = bounded.loads_json(bounded.read_path(path), path)
     except FileNotFoundError:
         return None, []
     if not isinstance(data, dict) or not isinstance(data.get("summary"), dict):
@@ -580,6 +582,13 @@ def make_handler(exporter, self_registry):
     return Handler
 
 
+def _seconds(text):
+    try:
+        return bounded.check_timeout(text, "--timeout")
+    except bounded.BoundedReadError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--listen", default="127.0.0.1:9597", help="address:port to serve on")
@@ -592,7 +601,8 @@ def parse_args(argv=None):
                         help="netns: ask from inside the container's network namespace (root); "
                              "address: connect to the container's IP (shim interface or bridge)")
     parser.add_argument("--port", type=int, default=constants.WCS_HTTP_PORT, help="the containers' statistics page port")
-    parser.add_argument("--timeout", type=float, default=3.0, help="seconds per container")
+    parser.add_argument("--timeout", type=_seconds, default=3.0,
+                        help="seconds per container, in total for what it answers (page and stream list)")
     parser.add_argument("--reserved-cpus", default="", help="the host's reserved CPUs (else from the targets file)")
     parser.add_argument("--no-stream-list", action="store_true",
                         help="read only the statistics page, not the REST stream list")

@@ -76,3 +76,47 @@ def test_run_over_a_unix_socket(tmp_path):
         run(str(tmp_path / "missing"), "show info")
     with pytest.raises(HAProxyError, match="line break"):
         run(path, "show info\nshutdown frontend fe")
+
+
+@pytest.mark.parametrize("text, match", [
+    ("1\n# be_id be_name srv_id\n2 wcs 1\n", "no srv_name, srv_op_state, srv_admin_state column"),
+    ("1\n# srv_name srv_op_state\nwcs-1 2\n", "no srv_admin_state column"),
+    ("1\n# srv_name srv_op_state srv_admin_state\nwcs-1 2 \u00b2\n", "not a whole number"),
+    ("1\n# srv_name srv_op_state srv_admin_state\nwcs-1 %s 0\n" % ("1" * 5000), "more than 10 digits"),
+])
+def test_answers_without_the_columns_or_numbers_are_haproxy_errors(text, match):
+    with pytest.raises(HAProxyError, match=match):
+        server_state(text, "wcs-1")
+
+
+def test_run_ends_at_its_total_deadline_and_cap(tmp_path):
+    import time
+    path = str(tmp_path / "t")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(2)
+    stop = threading.Event()
+
+    def serve(flood):
+        conn = srv.accept()[0]
+        conn.recv(100)
+        try:
+            while not stop.is_set():
+                conn.sendall(b"x" * 65536 if flood else b"x")
+                if not flood:
+                    stop.wait(0.3)
+        except OSError:
+            pass
+        conn.close()
+
+    for flood, match in ((False, "within 1 s"), (True, "longer than 100000 bytes")):
+        thread = threading.Thread(target=serve, args=(flood,))
+        thread.start()
+        start = time.monotonic()
+        with pytest.raises(HAProxyError, match=match):
+            run(path, "show servers state wcs", timeout=1, max_bytes=100000)
+        assert time.monotonic() - start < 2
+        stop.set()
+        thread.join()
+        stop.clear()
+    srv.close()

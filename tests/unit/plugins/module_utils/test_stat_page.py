@@ -79,3 +79,12 @@ values = st.one_of(
                        st.dictionaries(keys, values, max_size=6), max_size=5))
 def test_render_parse_roundtrip(sections):
     assert parse_sections(render_stat_page(sections)) == sections
+
+
+def test_numbers_are_ascii_digits_within_the_caps():
+    huge = "1" * 5000
+    for text in ("\u00b2", "\u0663", "\u0661.\u0665", huge, "1e999", "-1e999", "1." + "5" * 100):
+        assert convert_value(text) == text
+    assert convert_value("9" * 30) == int("9" * 30)
+    stats = parse_stat_page("connections=%s\nstreams_webrtc_in=2\n" % huge)[0]
+    assert stats["connections"] == huge and stream_count_from_stats(stats) == 2

@@ -152,3 +152,9 @@ def test_per_stream_rows_are_capped_hard():
     assert len(rows) == sq.PER_STREAM_HARD_CAP and dropped == 20
     assert rows[0] == {"stream": "s-0000", "media_type": "publish", "session": "0000", "figures": {"video_rate": 0}}
     assert sq.per_stream(streams, KEYS, 0) == ([], len(streams))
+
+
+def test_numbers_of_an_answer_are_ascii_and_bounded():
+    for value in ("\u00b2", "\u0661", 10 ** 40, "1" * 5000, "1e999", float("nan"), True, [1], {"a": 1}):
+        assert sq.number(value) is None
+    assert sq.number(" 12.5 ") == 12.5 and sq.number(7) == 7.0

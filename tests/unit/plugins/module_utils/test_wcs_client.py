@@ -1,11 +1,15 @@
 """wcs_client against a tiny WCS stand-in on 127.0.0.1 (stdlib http.server in a thread): the statistics page, the
 stream list (POST, GET fallback, 404 and empty = none), ending streams, and the same calls from inside a network
-namespace (our own, entered through /proc/<pid>/ns/net as for a container)."""
+namespace (our own, entered through /proc/<pid>/ns/net as for a container), and the total deadline."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -180,7 +184,8 @@ def test_a_broken_cdn_answer_is_unavailable(wcs, answer, match):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="setns needs root")
 def test_the_same_calls_from_inside_a_namespace(wcs):
-    """pid mode forks and enters /proc/<pid>/ns/net: our own namespace here, a container's in real use."""
+    """pid mode makes the socket inside /proc/<pid>/ns/net (a thread enters it, no fork): our own namespace here, a
+    container's in real use."""
     inside = endpoint(wcs, pid=os.getpid())
     assert inside.stats()[0]["connections"] == 2
     assert len(inside.streams()) == 2
@@ -208,3 +213,34 @@ def test_urls(url, where):
 def test_bad_urls_are_refused(url):
     with pytest.raises(ValueError, match="Fix: e.g. http://"):
         endpoint_from_url(url)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"),
+                    reason="a network namespace of its own needs root, unshare and ip")
+def test_pid_mode_asks_inside_another_namespace_only():
+    """A page served on 127.0.0.1 of a namespace of its own (like a container's): asked with pid it answers, from
+    here the same address and port have nothing (the socket really is made in the other namespace)."""
+    server = ("import http.server as h\n"
+              "class H(h.BaseHTTPRequestHandler):\n"
+              "    def do_GET(self):\n"
+              "        self.send_response(200); self.send_header('Content-Length', '14'); self.end_headers()\n"
+              "        self.wfile.write(b'connections=7\\n')\n"
+              "    def log_message(self, *a): pass\n"
+              "h.HTTPServer(('127.0.0.1', 18089), H).serve_forever()\n")
+    proc = subprocess.Popen(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" -c "$1"',
+                             sys.executable, server])
+    try:
+        inside = WCSEndpoint(port=18089, pid=proc.pid, timeout=2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert inside.stats()[0]["connections"] == 7
+                break
+            except WCSUnavailable:
+                assert time.monotonic() < deadline, "the namespaced server did not come up"
+                time.sleep(0.1)
+        with pytest.raises(WCSUnavailable, match="refused"):
+            WCSEndpoint(port=18089, timeout=2).stats()
+    finally:
+        proc.kill()
+        proc.wait(5)
