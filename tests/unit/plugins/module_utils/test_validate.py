@@ -26,9 +26,16 @@ def test_text_never_accepts_what_splitlines_splits(text):
     assert len((out + "x").splitlines()) == 1
 
 
-@pytest.mark.parametrize("name", ["wcs-1", "a", "wcs_lab.2", "A9"])
+@pytest.mark.parametrize("name", ["wcs-1", "ab", "wcs_lab.2", "A9"])
 def test_docker_names_accepted(name):
     assert validate.check_docker_name(name, "n") == name
+
+
+def test_one_character_names_only_for_networks():
+    # Docker refuses a one-character container name (daemon/names.go: [a-zA-Z0-9][a-zA-Z0-9_.-]+)
+    with pytest.raises(PlanError):
+        validate.check_docker_name("a", "n")
+    assert validate.check_docker_name("a", "n", what="network") == "a"
 
 
 @pytest.mark.parametrize("name", ["wcs-1\n", "-wcs", ".x", "", "wcs 1", "wcs/1", "x" * 129, "wcs\u2028", 5, None])
@@ -49,7 +56,7 @@ def test_interface_names_refused(name):
 
 
 @pytest.mark.parametrize("path,want", [("/opt/wcs", "/opt/wcs"), ("/opt/wcs/", "/opt/wcs"),
-                                       ("//opt//wcs/./x/..", "/opt/wcs")])
+                                       ("//opt//wcs/./x/.", "/opt/wcs/x")])
 def test_abs_path_normalised(path, want):
     assert validate.check_abs_path(path, "wcs_conf_root") == want
 
