@@ -69,12 +69,26 @@ def address_plan(spec, count=None):
     return _address.plan_addresses(_plain(spec), count)
 
 
+def _host_names(hosts, plans, field):
+    """The host names to read: ``hosts`` (a list of names, e.g. ansible_play_hosts) or every key of ``plans``."""
+    if hosts is None:
+        return list(plans)
+    if isinstance(hosts, str) or not isinstance(hosts, (list, tuple, set, frozenset)):
+        raise PlanError(field, type(hosts).__name__, "give a list of inventory host names, e.g. ansible_play_hosts")
+    names = list(hosts)
+    if not all(isinstance(h, str) for h in names):
+        raise PlanError(field, [h for h in names if not isinstance(h, str)][:3], "give inventory host names")
+    return names
+
+
 @_guard
 def fleet_conflicts(plans, key=None, hosts=None):
     if key is not None:
         if not isinstance(plans, Mapping):
             raise PlanError("fleet_conflicts input", type(plans).__name__, "pipe hostvars (a mapping) when key is set")
-        names = list(hosts) if hosts is not None else list(plans)
+        if not isinstance(key, str):
+            raise PlanError("fleet_conflicts key", type(key).__name__, "name the fact, e.g. 'wcs_plan'")
+        names = _host_names(hosts, plans, "fleet_conflicts hosts")
         plans = {h: plans[h].get(key) for h in names if h in plans and isinstance(plans[h], Mapping)}
     return _address.fleet_conflicts(_plain(plans))
 
@@ -83,7 +97,11 @@ def fleet_conflicts(plans, key=None, hosts=None):
 def cdn_plan(plans, groups, hosts=None, options=None, key="wcs_plan"):
     if not isinstance(plans, Mapping):
         raise PlanError("cdn_plan input", type(plans).__name__, "pipe hostvars (or a mapping of host to wcs_plan)")
-    names = list(hosts) if hosts is not None else list(plans)
+    if not isinstance(groups, Mapping):
+        raise PlanError("cdn_plan groups", type(groups).__name__, "pass Ansible's groups variable")
+    if key not in (None, "") and not isinstance(key, str):
+        raise PlanError("cdn_plan key", type(key).__name__, "name the fact, e.g. 'wcs_plan'")
+    names = _host_names(hosts, plans, "cdn_plan hosts")
     by_host = {}
     for host in names:
         if host in plans and isinstance(plans[host], Mapping):
@@ -91,7 +109,7 @@ def cdn_plan(plans, groups, hosts=None, options=None, key="wcs_plan"):
             if isinstance(value, Mapping):
                 by_host[host] = value
     return _cdn.plan_cdn(_plain(by_host), _plain(dict(groups)), hosts=[h for h in names if h in by_host],
-                         options=_plain(options or {}))
+                         options=_plain(options) if options not in (None, "") else {})
 
 
 @_guard
