@@ -70,8 +70,8 @@ def check_cidrs(value, field="wcs_admin_cidrs"):
     """Addresses and networks (IPv4/IPv6) -> sorted canonical strings; host bits set are refused, and so is a set
     whose union covers a whole address space (validate.check_cidr_set)."""
     # imported here: the follower program runs firewall.py with errors.py only, and never checks admin networks
-    from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (  # pylint: disable=import-outside-toplevel
-        check_cidr_set)
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_cidr_set
     items = _as_list(value, field)
     if len(items) > MAX_CIDRS:
         raise PlanError(field, "%d entries" % len(items), "give at most %d networks (aggregate them)" % MAX_CIDRS)

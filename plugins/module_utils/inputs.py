@@ -517,7 +517,8 @@ _DECLARED = [
     Input("wcs_load_test_duration_properties", properties, {}, spec="dict", scope="deploy", default_from="config"),
     Input("wcs_core_server_options", options, [], spec="list", scope="deploy", default_from="config"),
     Input("wcs_core_jvm_options", options, [], spec="list", scope="deploy", default_from="config"),
-    Input("wcs_admin_cidrs", admin_cidrs, [], spec="raw", scope="deploy", default_from="firewall"),
+    # its default is a template in roles/firewall (the host address of the plan): not declared here
+    Input("wcs_admin_cidrs", admin_cidrs, None, spec="raw", scope="deploy", default_from="firewall"),
     # monitoring (roles/monitoring checks them through the plan_inputs filter)
     Input("wcs_monitoring_base_dir", base_dir, "/opt/wcs-monitoring", scope="deploy", default_from="monitoring"),
     Input("wcs_monitoring_listen_address", listen_address, "127.0.0.1", scope="deploy", default_from="monitoring"),

@@ -10,7 +10,6 @@ newline, so every pattern here is anchored with ``\\A`` and ``\\Z``.
 from __future__ import annotations
 
 import ipaddress
-import posixpath
 import re
 import unicodedata
 
@@ -152,7 +151,8 @@ def check_docker_name(value, field, what="container"):
     if (not isinstance(value, str) or len(value) > DOCKER_NAME_MAX or len(value) < low
             or not DOCKER_NAME.match(value)):
         raise PlanError(field, _short(value), "use letters, digits, '_', '.' and '-' (starting with a letter or "
-                        "digit, %d to %d characters): a Docker %s" % (low, DOCKER_NAME_MAX, _NAME_WHAT.get(what, what + " name")))
+                        "digit, %d to %d characters): a Docker %s"
+                        % (low, DOCKER_NAME_MAX, _NAME_WHAT.get(what, what + " name")))
     return value
 
 
@@ -242,7 +242,8 @@ def check_int(value, field, low=None, high=None, fix=None):
     return number
 
 
-_NUMBER_TEXT = re.compile(r"\A[ \t]*[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+-]?[0-9]{1,3})?[ \t]*\Z")
+_NUMBER_TEXT = re.compile(r"\A[ \t]*[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})"
+                          r"(?:[eE][+-]?[0-9]{1,3})?[ \t]*\Z")
 
 
 def check_number(value, field, low=None, high=None, low_open=False, fix=None):
@@ -277,6 +278,8 @@ def check_image_ref(value, field):
     """A Docker image reference in the engine's grammar (distribution/reference): an optional registry host (with a
     '.', a ':' port or ``localhost``), lowercase path components joined by ``.``, ``_``, ``__`` or dashes, an
     optional tag of at most 128 characters and an optional ``@sha256:`` digest."""
+    if not isinstance(value, str):
+        raise PlanError(field, _short(value), _IMAGE_FIX, why="it is not text")
     text = check_text(value, field, fix=_IMAGE_FIX, allow_empty=False, max_len=512)
     rest, at, digest = text.partition("@")
     if at and not _DIGEST.match(digest):
