@@ -86,7 +86,7 @@ def _node_id(container, host, opts, index):
     if not isinstance(value, str):
         raise PlanError(field, value if value is None else type(value).__name__, fix)
     # what the other nodes connect to: never loopback, unspecified, multicast, broadcast or link-local
-    return check_unicast_address(value.partition("/")[0], field, fix=fix)
+    return check_unicast_address(value, field, fix=fix)
 
 
 def _containers(plan, host):

@@ -194,6 +194,10 @@ def reserved_cpus(value, field):
         return None
     if isinstance(value, str):
         value = validate.check_text(value, field).strip()
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, str):
+                validate.check_text(item, field)
     cpusets.parse_cpuset(value, field)
     return value
 
@@ -201,6 +205,8 @@ def reserved_cpus(value, field):
 def cpuset_list(value, field):
     sets = items(value, field, sep=";")
     for index, item in enumerate(sets):
+        if isinstance(item, str):
+            validate.check_text(item, "%s[%d]" % (field, index))
         cpusets.parse_cpuset(item, "%s[%d]" % (field, index))
     return sets
 
