@@ -225,7 +225,8 @@ def node_state(nodes, node_id, expected=None):
     is not listed."""
     expected = dict(EXPECTED_STATE if expected is None else expected)
     entry = {}
-    for item in nodes or []:
+    # the answer of a peer: anything but a list of mappings lists no node
+    for item in nodes if isinstance(nodes, (list, tuple)) else []:
         if isinstance(item, Mapping) and str(item.get("id")) == str(node_id):
             entry = dict(item)
             break

@@ -32,6 +32,7 @@ MAX_PORT = 65535
 MAX_STREAMS = 10 ** 7
 MAX_NOFILE = 1 << 30  # far above the kernel's nr_open (1048576 by default)
 MAX_LIST = 4096       # items of a list input (addresses, cpusets): far above MAX_CONTAINERS
+DOCKER_SCHEMES = ("unix", "tcp", "ssh", "npipe", "http", "https")
 NETWORK_MODES = {"ipvlan": ("l2", "l3", "l3s"), "macvlan": ("bridge", "private", "vepa", "passthru")}
 DEFAULT_MODE = {"ipvlan": "l2", "macvlan": "bridge"}
 
@@ -107,8 +108,11 @@ def image(value, field):
 
 
 def docker_host(value, field):
+    """The engine's address as the Docker SDK reads it: a known scheme (unix, tcp, ssh, npipe, http, https) or a bare
+    host:port (read as tcp), without white space."""
     host = required_text(value, field)
-    if not re.match(r"\A(?:unix|tcp|ssh|npipe|http|https)://\S+\Z", host):
+    scheme, sep, rest = host.partition("://")
+    if any(c.isspace() for c in host) or (sep and (scheme not in DOCKER_SCHEMES or not rest)):
         raise PlanError(field, value, "give the engine's address, e.g. unix:///var/run/docker.sock or "
                         "tcp://10.0.0.5:2376")
     return host

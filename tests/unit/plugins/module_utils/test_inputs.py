@@ -99,3 +99,15 @@ def test_the_plan_and_the_filter_read_one_declaration():
         host_plan.read_inputs({"wcs_image": "foo bar", "wcs_network_parent": "eth0",
                                "wcs_network_block": "203.0.113.0/29"})
     assert err.value.field == "wcs_image"
+
+
+@pytest.mark.parametrize("value,ok", [("unix:///var/run/docker.sock", True), ("tcp://10.0.0.5:2376", True),
+                                      ("ssh://ops@media1", True), ("10.0.0.5:2375", True),
+                                      ("unix:///run/wcsmh-1/docker.sock", True), ("ftp://x", False),
+                                      ("unix://", False), ("tcp://a b", False), ("", False), ("unix:///x\n", False)])
+def test_docker_host(value, ok):
+    if ok:
+        assert inputs.check("wcs_docker_host", value) == value
+    else:
+        with pytest.raises(PlanError):
+            inputs.check("wcs_docker_host", value)

@@ -278,3 +278,8 @@ def test_cidr_set_union(nets, refused):
             validate.check_cidr_set(objs, "wcs_admin_cidrs")
     else:
         assert validate.check_cidr_set(objs, "wcs_admin_cidrs") == objs
+
+
+def test_image_ids_stay_references():
+    ident = "sha256:" + "0123456789abcdef" * 4
+    assert validate.check_image_ref(ident, "wcs_image") == ident
