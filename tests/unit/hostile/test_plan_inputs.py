@@ -247,3 +247,24 @@ def test_fleet_conflicts_gives_messages_or_its_own_error(network, containers):
     plans = {"a": {"wcs_plan": {"network": network, "containers": containers}},
              "b": {"wcs_plan": {"network": dict(network), "containers": containers}}}
     call_filter("fleet_conflicts", plans, "wcs_plan", seconds=5.0)
+
+
+@given(spec=st.one_of(ANYTHING, st.dictionaries(st.sampled_from(["subnet", "gateway", "host_address", "ip_range",
+                                                                  "addresses"]), ANYTHING, max_size=4)),
+       count=ANYTHING)
+@settings(max_examples=200, deadline=None)
+def test_address_plan_gives_a_plan_or_its_own_error(spec, count):
+    call_filter("address_plan", spec, count)
+
+
+@given(host=st.one_of(ANYTHING, st.fixed_dictionaries({"memory_bytes": ANYTHING})), count=ANYTHING,
+       share=ANYTHING, heap=ANYTHING)
+@settings(max_examples=200, deadline=None)
+def test_heap_plan_gives_a_plan_or_its_own_error(host, count, share, heap):
+    call_filter("heap_plan", host, count, share=share, heap=heap)
+
+
+@given(values=st.dictionaries(st.sampled_from(sorted(INPUTS)), ANYTHING, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_plan_host_with_several_hostile_inputs(values):
+    plan(**values)
