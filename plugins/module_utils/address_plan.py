@@ -116,7 +116,8 @@ def plan_addresses(spec, count=None):
         raise PlanError("host_address", str(host), "give the host its own address, not the gateway's")
 
     if spec.get("ip_range"):
-        ip_range = _network(spec["ip_range"] if "/" in str(spec["ip_range"]) else "%s/32" % spec["ip_range"],
+        raw = spec["ip_range"]
+        ip_range = _network(raw if not isinstance(raw, str) or "/" in raw else "%s/32" % raw,
                             "ip_range")
         if ip_range.ip != ip_range.network:
             raise PlanError("ip_range", spec["ip_range"], "write the range by its network address: '%s'"
@@ -206,28 +207,36 @@ def _interval(text):
         return None
 
 
+def _as_text(value):
+    """At most 64 characters of a fact's value as text (an int whose str() raises reads as its type)."""
+    try:
+        return (value if isinstance(value, str) else str(value))[:64]
+    except ValueError:
+        return type(value).__name__
+
+
 def _plan_entries(plan):
     """(role, address text, subnet) tuples of one host's plan: an address plan or a wcs_plan fact."""
     if not isinstance(plan, Mapping):
         return []
     net = plan.get("network") if isinstance(plan.get("network"), Mapping) else plan
     subnet = net.get("subnet")
-    subnet = None if subnet in (None, "") else str(subnet)[:64]
+    subnet = None if subnet in (None, "") else _as_text(subnet)
     entries = []
     for role in ("gateway", "host_address"):
         if net.get(role):
-            entries.append((role, str(net[role])[:64].partition("/")[0], subnet))
+            entries.append((role, _as_text(net[role]).partition("/")[0], subnet))
     if net.get("ip_range"):
-        entries.append(("ip_range", str(net["ip_range"])[:64], subnet))
+        entries.append(("ip_range", _as_text(net["ip_range"]), subnet))
     containers = plan.get("containers") or []
     for index, item in enumerate(containers if isinstance(containers, (list, tuple)) else []):
         if isinstance(item, Mapping):
             addr = item.get("ipv4_address") or item.get("address")
-            label = "container %s" % str(item.get("name", index + 1))[:64]
+            label = "container %s" % _as_text(item.get("name", index + 1))
         else:
             addr, label = item, "container %d" % (index + 1)
         if addr:
-            entries.append((label, str(addr)[:64].partition("/")[0], subnet))
+            entries.append((label, _as_text(addr).partition("/")[0], subnet))
     return entries
 
 

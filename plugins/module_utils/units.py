@@ -14,7 +14,7 @@ import math
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_int
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_int, short
 
 KIB = 1 << 10
 MIB = 1 << 20
@@ -30,28 +30,28 @@ _SIZE_FIX = "give a size such as '6g', '512m', '2GiB' or a whole number of bytes
 def parse_size(value, field="size", maximum=MAX_SIZE):
     """``"6g"``, ``"512m"``, ``"1.5G"``, ``"2GiB"``, an int of bytes (or a whole float) -> bytes."""
     if isinstance(value, bool) or value is None:
-        raise PlanError(field, value, _SIZE_FIX)
+        raise PlanError(field, short(value), _SIZE_FIX)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise PlanError(field, value, _SIZE_FIX, why="not a whole number of bytes")
+            raise PlanError(field, short(value), _SIZE_FIX, why="not a whole number of bytes")
         value = int(value)
     if isinstance(value, int):
         size = value
     elif isinstance(value, str):
         match = _SIZE.match(value.strip(" \t\r\n")) if len(value) <= 64 else None
         if not match:
-            raise PlanError(field, value, _SIZE_FIX)
+            raise PlanError(field, short(value), _SIZE_FIX)
         whole, fraction, unit = match.group(1), match.group(2) or "", (match.group(3) or "").lower()
         scaled = int(whole + fraction) * _UNITS[unit]
         size, rest = divmod(scaled, 10 ** len(fraction))
         if rest:
-            raise PlanError(field, value, _SIZE_FIX, why="it is not a whole number of bytes")
+            raise PlanError(field, short(value), _SIZE_FIX, why="it is not a whole number of bytes")
     else:
-        raise PlanError(field, value, _SIZE_FIX)
+        raise PlanError(field, short(value), _SIZE_FIX)
     if size <= 0:
-        raise PlanError(field, value, "give a positive size such as '6g'")
+        raise PlanError(field, short(value), "give a positive size such as '6g'")
     if size > maximum:
-        raise PlanError(field, value, "give a size of at most %s" % format_size(maximum), why="too large")
+        raise PlanError(field, short(value), "give a size of at most %s" % format_size(maximum), why="too large")
     return size
 
 

@@ -117,6 +117,8 @@ def check_text(value, field, fix="remove control characters and line breaks", al
     taken as their text."""
     if isinstance(value, bool):
         value = "true" if value else "false"
+    elif isinstance(value, int) and value.bit_length() > 4 * (max_len or TEXT_MAX):
+        raise PlanError(field, "(a number too long to show)", "give a shorter value")
     elif isinstance(value, (int, float)):
         value = str(value)
     if not isinstance(value, str):
@@ -133,15 +135,22 @@ def check_text(value, field, fix="remove control characters and line breaks", al
     return value
 
 
-def _short(value, limit=80):
-    """A value short enough for an error message (long texts and containers are cut)."""
+def short(value, limit=80):
+    """A value short enough for an error message: long texts are cut, other values longer than ``limit`` when
+    printed (containers, ints of thousands of digits, whose repr() itself raises) are shown by their cut repr or
+    their type."""
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit - 3] + "..."
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return "(a number too long to show)"
     try:
         text = repr(value)
     except Exception:  # pylint: disable=broad-except
         return type(value).__name__
     return value if len(text) <= limit else text[:limit - 3] + "..."
+
+
+_short = short
 
 
 def check_docker_name(value, field, what="container"):
@@ -250,6 +259,8 @@ def check_number(value, field, low=None, high=None, low_open=False, fix=None):
     """A finite real number (ints, floats, ASCII decimal text) within ``low``..``high`` (``low`` excluded when
     ``low_open``); never booleans, NaN, infinity, Unicode digits or control characters."""
     number = None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        raise PlanError(field, _short(value), fix or "give a smaller number")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     elif isinstance(value, str) and len(value) <= 64 and _NUMBER_TEXT.match(value):
@@ -317,6 +328,8 @@ def check_bool(value, field, unset=_REFUSE_UNSET, fix="give true or false"):
     null) gives ``unset`` when the caller gives one, else it is refused like any other value."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value not in (0, 1):
+        raise PlanError(field, _short(value), fix)
     text = "none" if value is None else str(value).strip().lower()
     if text in TRUE_WORDS:
         return True

@@ -212,6 +212,7 @@ def test_the_plan_and_the_filter_refuse_the_same_values(name, value):
 
 # -- everything else: a result or the project's error ----------------------------------------------------------------
 ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 20), st.floats(), st.text(max_size=40),
+                     st.just(10 ** 5000),  # repr() of it raises ValueError: error messages must not
                      st.sampled_from(["2\x1c", "\u00b2", "0.0.0.0/1", "::ffff:0.0.0.0", "host", "/etc/x", "..",
                                       "10.0.0.0/8", "203.0.113.4", "false", "1e400"]),
                      st.lists(st.one_of(st.text(max_size=8), st.integers()), max_size=3),
@@ -268,3 +269,9 @@ def test_heap_plan_gives_a_plan_or_its_own_error(host, count, share, heap):
 @settings(max_examples=150, deadline=None)
 def test_plan_host_with_several_hostile_inputs(values):
     plan(**values)
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_a_number_of_5000_digits_is_refused_or_read_never_traced(name):
+    plan(**{name: 10 ** 5000})
+    call_filter("plan_inputs", {name: 10 ** 5000})

@@ -121,7 +121,7 @@ KINDS = {
     "unicast": lambda v: validate.check_unicast_address(v, "f"),
     "listen": lambda v: validate.check_listen_address(v, "f"),
 }
-ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=80),
+ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=80), st.just(10 ** 5000),
                      st.binary(max_size=20), st.lists(st.text(max_size=5), max_size=3),
                      st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
 
