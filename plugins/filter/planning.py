@@ -17,7 +17,18 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
 from ansible_collections.mediaops.wcs.plugins.module_utils import plan_inputs as _inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain_data
+
+
+def _plain(value):
+    """Ansible's data as plain Python; what cannot be (nested past Python's recursion limit, a key whose str()
+    raises) is the project's error, not a traceback."""
+    try:
+        return _plain_data(value)
+    except RecursionError:
+        raise PlanError("filter input", "(nested too deep)", "give a flatter value") from None
+    except ValueError:
+        raise PlanError("filter input", "(a key that cannot be shown)", "name keys with text") from None
 
 
 def _guard(func):

@@ -275,3 +275,13 @@ def test_plan_host_with_several_hostile_inputs(values):
 def test_a_number_of_5000_digits_is_refused_or_read_never_traced(name):
     plan(**{name: 10 ** 5000})
     call_filter("plan_inputs", {name: 10 ** 5000})
+
+
+def test_input_nested_200000_deep_is_refused():
+    deep = []
+    for _ in range(200000):
+        deep = [deep]
+    for name, args in (("plan_inputs", ({"wcs_x": deep},)), ("fleet_conflicts", ({"a": deep},)),
+                       ("address_plan", ({"subnet": deep},)), ("cdn_plan", ({"a": {"wcs_plan": {"containers": deep}}}, {}))):
+        outcome, _ = call_filter(name, *args)
+        assert outcome == "refused", name
