@@ -11,12 +11,14 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.host_plan import INPUTS, plan_host, plan_table
+from ansible_collections.mediaops.wcs.plugins.module_utils.host_plan import plan_host, plan_table
+from ansible_collections.mediaops.wcs.plugins.module_utils.inputs import MODEL, OPTIONS as MODEL_OPTIONS
 from ansible_collections.mediaops.wcs.plugins.module_utils.plan_inputs import check_plan_inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import read_topology
 from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
 
-OPTIONS = {name[len("wcs_"):]: name for name in INPUTS}
+# option -> role variable, from the one input model (module_utils/inputs.py); the plan's inputs go to plan_host
+OPTIONS = {option: name for option, name in MODEL_OPTIONS.items() if MODEL[name].scope == "plan"}
 EXTRA_OPTIONS = ("host_facts_root", "deploy_variables")
 
 
@@ -41,8 +43,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         args = _plain(dict(self._task.args))
-        root = args.pop("host_facts_root", "") or ""
         try:  # what the deploy writes besides the plan (property maps, JVM options, secrets): refused before anything
+            root = MODEL["wcs_host_facts_root"].check(args.pop("host_facts_root", ""), "wcs_host_facts_root")
             check_plan_inputs(args.pop("deploy_variables", None) or {})
         except PlanError as err:
             result.update(failed=True, msg=str(err), field=err.field)

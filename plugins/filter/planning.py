@@ -17,7 +17,18 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_plan as _host
 from ansible_collections.mediaops.wcs.plugins.module_utils import plan_inputs as _inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain
+from ansible_collections.mediaops.wcs.plugins.plugin_utils.plain import plain as _plain_data
+
+
+def _plain(value):
+    """Ansible's data as plain Python; what cannot be (nested past Python's recursion limit, a key whose str()
+    raises) is the project's error, not a traceback."""
+    try:
+        return _plain_data(value)
+    except RecursionError:
+        raise PlanError("filter input", "(nested too deep)", "give a flatter value") from None
+    except ValueError:
+        raise PlanError("filter input", "(a key that cannot be shown)", "name keys with text") from None
 
 
 def _guard(func):
@@ -69,12 +80,26 @@ def address_plan(spec, count=None):
     return _address.plan_addresses(_plain(spec), count)
 
 
+def _host_names(hosts, plans, field):
+    """The host names to read: ``hosts`` (a list of names, e.g. ansible_play_hosts) or every key of ``plans``."""
+    if hosts is None:
+        return list(plans)
+    if isinstance(hosts, str) or not isinstance(hosts, (list, tuple, set, frozenset)):
+        raise PlanError(field, type(hosts).__name__, "give a list of inventory host names, e.g. ansible_play_hosts")
+    names = list(hosts)
+    if not all(isinstance(h, str) for h in names):
+        raise PlanError(field, [h for h in names if not isinstance(h, str)][:3], "give inventory host names")
+    return names
+
+
 @_guard
 def fleet_conflicts(plans, key=None, hosts=None):
     if key is not None:
         if not isinstance(plans, Mapping):
             raise PlanError("fleet_conflicts input", type(plans).__name__, "pipe hostvars (a mapping) when key is set")
-        names = list(hosts) if hosts is not None else list(plans)
+        if not isinstance(key, str):
+            raise PlanError("fleet_conflicts key", type(key).__name__, "name the fact, e.g. 'wcs_plan'")
+        names = _host_names(hosts, plans, "fleet_conflicts hosts")
         plans = {h: plans[h].get(key) for h in names if h in plans and isinstance(plans[h], Mapping)}
     return _address.fleet_conflicts(_plain(plans))
 
@@ -83,7 +108,11 @@ def fleet_conflicts(plans, key=None, hosts=None):
 def cdn_plan(plans, groups, hosts=None, options=None, key="wcs_plan"):
     if not isinstance(plans, Mapping):
         raise PlanError("cdn_plan input", type(plans).__name__, "pipe hostvars (or a mapping of host to wcs_plan)")
-    names = list(hosts) if hosts is not None else list(plans)
+    if not isinstance(groups, Mapping):
+        raise PlanError("cdn_plan groups", type(groups).__name__, "pass Ansible's groups variable")
+    if key not in (None, "") and not isinstance(key, str):
+        raise PlanError("cdn_plan key", type(key).__name__, "name the fact, e.g. 'wcs_plan'")
+    names = _host_names(hosts, plans, "cdn_plan hosts")
     by_host = {}
     for host in names:
         if host in plans and isinstance(plans[host], Mapping):
@@ -91,7 +120,7 @@ def cdn_plan(plans, groups, hosts=None, options=None, key="wcs_plan"):
             if isinstance(value, Mapping):
                 by_host[host] = value
     return _cdn.plan_cdn(_plain(by_host), _plain(dict(groups)), hosts=[h for h in names if h in by_host],
-                         options=_plain(options or {}))
+                         options=_plain(options) if options not in (None, "") else {})
 
 
 @_guard

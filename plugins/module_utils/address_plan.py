@@ -10,6 +10,7 @@ IPv4 only (ipvlan L2 deployments of WCS announce one public IPv4 per container);
 """
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 try:
@@ -115,7 +116,8 @@ def plan_addresses(spec, count=None):
         raise PlanError("host_address", str(host), "give the host its own address, not the gateway's")
 
     if spec.get("ip_range"):
-        ip_range = _network(spec["ip_range"] if "/" in str(spec["ip_range"]) else "%s/32" % spec["ip_range"],
+        raw = spec["ip_range"]
+        ip_range = _network(raw if not isinstance(raw, str) or "/" in raw else "%s/32" % raw,
                             "ip_range")
         if ip_range.ip != ip_range.network:
             raise PlanError("ip_range", spec["ip_range"], "write the range by its network address: '%s'"
@@ -192,32 +194,77 @@ def plan_addresses(spec, count=None):
     }
 
 
+def _interval(text):
+    """(first, last) integer addresses of an address or a network in text (IPv4 or IPv6), else None. Never
+    enumerates: a /8 or a /0 is two integers."""
+    try:
+        if "/" in text:
+            net = ipaddress.ip_network(text, strict=False)
+            return net.version, int(net.network_address), int(net.broadcast_address)
+        addr = ipaddress.ip_address(text)
+        return addr.version, int(addr), int(addr)
+    except ValueError:
+        return None
+
+
+def _as_text(value):
+    """At most 64 characters of a fact's value as text (an int whose str() raises reads as its type)."""
+    try:
+        return (value if isinstance(value, str) else str(value))[:64]
+    except ValueError:
+        return type(value).__name__
+
+
 def _plan_entries(plan):
-    """(role, address, subnet) tuples of one host's plan: an address plan or a wcs_plan fact."""
-    if not isinstance(plan, dict):
+    """(role, address text, subnet) tuples of one host's plan: an address plan or a wcs_plan fact."""
+    if not isinstance(plan, Mapping):
         return []
-    net = plan.get("network") if isinstance(plan.get("network"), dict) else plan
+    net = plan.get("network") if isinstance(plan.get("network"), Mapping) else plan
     subnet = net.get("subnet")
+    subnet = None if subnet in (None, "") else _as_text(subnet)
     entries = []
-    if net.get("gateway"):
-        entries.append(("gateway", str(net["gateway"]).partition("/")[0], subnet))
-    if net.get("host_address"):
-        entries.append(("host_address", str(net["host_address"]).partition("/")[0], subnet))
+    for role in ("gateway", "host_address"):
+        if net.get(role):
+            entries.append((role, _as_text(net[role]).partition("/")[0], subnet))
     if net.get("ip_range"):
-        try:
-            for addr in netaddr.IPNetwork(str(net["ip_range"])):
-                entries.append(("ip_range", str(addr), subnet))
-        except (netaddr.AddrFormatError, ValueError):
-            pass
-    for index, item in enumerate(plan.get("containers") or []):
-        if isinstance(item, dict):
+        entries.append(("ip_range", _as_text(net["ip_range"]), subnet))
+    containers = plan.get("containers") or []
+    for index, item in enumerate(containers if isinstance(containers, (list, tuple)) else []):
+        if isinstance(item, Mapping):
             addr = item.get("ipv4_address") or item.get("address")
-            label = "container %s" % item.get("name", index + 1)
+            label = "container %s" % _as_text(item.get("name", index + 1))
         else:
             addr, label = item, "container %d" % (index + 1)
         if addr:
-            entries.append((label, str(addr).partition("/")[0], subnet))
+            entries.append((label, _as_text(addr).partition("/")[0], subnet))
     return entries
+
+
+def _spans(entries):
+    """Every stretch of addresses owned by two entries or more, from intervals (a sweep over their ends):
+    [((version, first, last), [(host, role, subnet), ...]), ...] in address order."""
+    events = []
+    for key, (version, first, last) in entries:
+        events.append(((version, first), 1, key))
+        events.append(((version, last + 1), 0, key))
+    events.sort(key=lambda e: (e[0], e[1]))
+    active, spans, index = {}, [], 0
+    while index < len(events):
+        point = events[index][0]
+        while index < len(events) and events[index][0] == point:
+            _, starts, key = events[index]
+            if starts:
+                active[key] = active.get(key, 0) + 1
+            elif active.get(key, 0) > 1:
+                active[key] -= 1
+            else:
+                active.pop(key, None)
+            index += 1
+        if len(active) >= 2 and index < len(events):
+            following = events[index][0]
+            if following[0] == point[0]:
+                spans.append(((point[0], point[1], following[1] - 1), sorted(active)))
+    return spans
 
 
 def fleet_conflicts(plans_by_host):
@@ -228,37 +275,42 @@ def fleet_conflicts(plans_by_host):
 
     Container, host and ``ip_range`` addresses must be unique across the fleet (and within a host). A gateway may
     be shared by hosts on the same subnet (they sit on one segment behind one router); a gateway shared by hosts
-    with different subnets, or a gateway that is another host's container/host address, is a conflict.
+    with different subnets, or a gateway that is another host's container/host address, is a conflict. Ranges are
+    compared as intervals (never enumerated), so an ``ip_range`` of /8 or /0 is checked as fast as a /32.
     """
-    _require_netaddr()
     if not isinstance(plans_by_host, Mapping):
         raise PlanError("plans_by_host", _short(plans_by_host),
                         "give a dict of inventory host -> plan, e.g. from hostvars")
-    owners = {}
+    ranged, unparsed = [], {}
     for host in sorted(plans_by_host, key=str):
         for role, addr, subnet in _plan_entries(plans_by_host[host]):
-            owners.setdefault(addr, []).append((str(host), role, subnet))
+            owner = (str(host), role, subnet or "")
+            span = _interval(addr)
+            if span is None:
+                unparsed.setdefault(addr, []).append(owner)
+            else:
+                ranged.append(((owner, len(ranged)), span))
+    found = [(span, [key[0] for key in keys]) for span, keys in _spans(ranged)]
+    found += [((9, 0, 0, text), users) for text, users in sorted(unparsed.items()) if len(users) > 1]
     messages = []
-    for addr in sorted(owners, key=_sort_key):
-        users = owners[addr]
-        if len(users) < 2:
-            continue
+    for span, users in found:
         gateways = [u for u in users if u[1] == "gateway"]
-        others = [u for u in users if u[1] != "gateway"]
-        if not others and len({u[2] for u in gateways}) == 1:
+        if len(gateways) == len(users) and len({u[2] for u in gateways}) == 1:
             continue  # one router shared by hosts of one subnet
         where = "; ".join("%s as %s%s" % (h, r, " of %s" % s if s else "") for h, r, s in users)
-        messages.append("%s is planned %d times: %s. Fix: give each host its own addresses (container, host and "
+        messages.append("%s %s planned %d times: %s. Fix: give each host its own addresses (container, host and "
                         "ip_range addresses are unique across the inventory; a shared gateway needs the same subnet)"
-                        % (addr, len(users), where))
+                        % (_span_text(span), "is" if len(span) == 4 or span[1] == span[2] else "are", len(users),
+                           where))
     return messages
 
 
-def _sort_key(addr):
-    try:
-        return (0, int(netaddr.IPAddress(addr)))
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return (1, str(addr))
+def _span_text(span):
+    if len(span) == 4:
+        return span[3]
+    version, first, last = span
+    make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    return str(make(first)) if first == last else "%s-%s" % (make(first), make(last))
 
 
 def _short(value):

@@ -21,15 +21,18 @@ codecs, bitrates and transcoding; 0 (or an empty heap figure) leaves that limit 
 """
 from __future__ import annotations
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import inputs as _model
 from ansible_collections.mediaops.wcs.plugins.module_utils import units
-from ansible_collections.mediaops.wcs.plugins.module_utils import validate
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 # Order of the limits: the first of equal limits is named as binding.
 LIMITS = ("media_ports", "cpu", "heap", "nofile")
-MAX_PORT = 65535
-MAX_STREAMS = 10 ** 7
-MAX_NOFILE = 1 << 30  # far above the kernel's nr_open (1048576 by default)
+MAX_PORT = _model.MAX_PORT
+MAX_STREAMS = _model.MAX_STREAMS
+MAX_NOFILE = _model.MAX_NOFILE
+CAPACITY_INPUTS = ("wcs_media_port_from", "wcs_media_port_to", "wcs_rtp_bundle", "wcs_compact_media_port_usage",
+                   "wcs_nofile_limit", "wcs_capacity_streams_per_core", "wcs_capacity_heap_per_stream",
+                   "wcs_capacity_fds_per_stream", "wcs_capacity_fd_reserve")
 
 
 # -- predicates ----------------------------------------------------------------------------------------------------
@@ -80,68 +83,41 @@ def port_to_for(low, streams, rtp_bundle, compact):
 
 
 # -- inputs --------------------------------------------------------------------------------------------------------
-def _flag(value, field):
-    """True / False / None (unset: WCS's default) from a bool or survey text."""
-    return validate.check_bool(value, field, unset=None,
-                               fix="give true, false or leave it unset (null) for WCS's default")
-
-
-def _port(value, field):
-    return validate.check_int(value, field, low=1, high=MAX_PORT, fix="give a UDP port number from 1 to 65535")
-
-
-def _figure(value, field, what):
-    """A whole number >= 0 of an assumption (0 leaves the limit out)."""
-    return units.parse_count(0 if value in (None, "") else value, field, maximum=MAX_STREAMS, minimum=0,
-                             fix="give %s as a whole number >= 0 (0 leaves this limit out)" % what)
-
-
 def read_capacity_inputs(raw):
-    """The capacity inputs of host_plan (role variable -> value), checked: field, value and fix on any error."""
-    low = _port(raw["wcs_media_port_from"], "wcs_media_port_from")
-    high = _port(raw["wcs_media_port_to"], "wcs_media_port_to")
+    """The capacity inputs of host_plan (role variable -> value), each through its declared kind (inputs.MODEL:
+    already-checked values pass unchanged), then the port range's order."""
+    value = {name: _model.check(name, raw[name]) for name in CAPACITY_INPUTS}
+    low, high = value["wcs_media_port_from"], value["wcs_media_port_to"]
     if low > high:
         raise PlanError("wcs_media_port_from", low, "make wcs_media_port_from <= wcs_media_port_to (%d)" % high)
-    heap_text = validate.check_text("" if raw["wcs_capacity_heap_per_stream"] is None
-                                    else raw["wcs_capacity_heap_per_stream"], "wcs_capacity_heap_per_stream").strip()
-    heap_per_stream = 0 if heap_text in ("", "0") else units.parse_size(heap_text, "wcs_capacity_heap_per_stream")
-    nofile = units.parse_count(raw["wcs_nofile_limit"], "wcs_nofile_limit", maximum=MAX_NOFILE,
-                               fix="give the containers' nofile ulimit as a whole number, e.g. 20000")
     return {
         "media_port_from": low,
         "media_port_to": high,
-        "rtp_bundle": _flag(raw["wcs_rtp_bundle"], "wcs_rtp_bundle"),
-        "compact": _flag(raw["wcs_compact_media_port_usage"], "wcs_compact_media_port_usage"),
-        "streams_per_core": _figure(raw["wcs_capacity_streams_per_core"], "wcs_capacity_streams_per_core",
-                                    "the sessions one core holds"),
-        "heap_per_stream": heap_per_stream,
-        "fds_per_stream": _figure(raw["wcs_capacity_fds_per_stream"], "wcs_capacity_fds_per_stream",
-                                  "the file descriptors one session takes"),
-        "fd_reserve": _figure(raw["wcs_capacity_fd_reserve"], "wcs_capacity_fd_reserve",
-                              "the file descriptors WCS holds besides its sessions"),
-        "nofile": nofile,
+        "rtp_bundle": value["wcs_rtp_bundle"],
+        "compact": value["wcs_compact_media_port_usage"],
+        "streams_per_core": value["wcs_capacity_streams_per_core"],
+        "heap_per_stream": value["wcs_capacity_heap_per_stream"],
+        "fds_per_stream": value["wcs_capacity_fds_per_stream"],
+        "fd_reserve": value["wcs_capacity_fd_reserve"],
+        "nofile": value["wcs_nofile_limit"],
     }
 
 
 def read_expected(value, names):
     """``wcs_expected_streams`` -> {container name: sessions}; an int applies to every container; null, "" or 0
-    expect nothing. A dict names containers of this host (others refused); absent ones expect nothing."""
+    expect nothing. A dict names containers of this host (others refused); absent ones expect nothing. The value
+    goes through its declared kind (inputs.expected_streams) first."""
     field = "wcs_expected_streams"
-    fix = ("give a whole number >= 0 for every container of the host, or a mapping of container name to number "
-           "(e.g. {%s: 500})" % (names[0] if names else "wcs-1"))
-    if value is None or value == "":
+    value = _model.check(field, value)
+    if value is None:
         return {}
     if isinstance(value, dict):
         unknown = sorted(str(k) for k in value if k not in names)
         if unknown:
             raise PlanError(field, value, "name only containers planned on this host: %s" % ", ".join(names),
                             why="%s not planned here" % ", ".join(unknown))
-        return {name: units.parse_count(n, "%s.%s" % (field, name), maximum=MAX_STREAMS, minimum=0, fix=fix)
-                for name, n in value.items() if n not in (None, "")}
-    if isinstance(value, (list, tuple)):
-        raise PlanError(field, value, fix)
-    number = units.parse_count(value, field, maximum=MAX_STREAMS, minimum=0, fix=fix)
-    return {name: number for name in names}
+        return {name: n for name, n in value.items() if n is not None}
+    return {name: value for name in names}
 
 
 # -- the plan ------------------------------------------------------------------------------------------------------

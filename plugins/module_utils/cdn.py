@@ -16,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import inputs as _model
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_bool, check_int
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_unicast_address
 
 TIERS = ("edge", "transcoder", "origin")   # the rolling update's order; hosts in no tier group come last
 NO_TIER = "none"
@@ -30,45 +31,26 @@ DEFAULTS = {
     # cdn_role values: origin / edge are documented; the transcoder's value is not confirmed (a variable).
     "role_names": {"origin": "origin", "edge": "edge", "transcoder": "transcoder"},
 }
-ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-def _whole(value, field, low, high):
-    return check_int(value, field, low=low, high=high, fix="give a whole number from %d to %d" % (low, high))
 
 
 def check_options(options):
-    """The operator's CDN variables, checked; missing ones take DEFAULTS."""
+    """The operator's CDN variables (keys without ``wcs_cdn_``), each through its declared kind (inputs.MODEL);
+    missing ones take DEFAULTS, unknown keys are refused."""
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise PlanError("cdn_plan options", type(options).__name__, "give a mapping of CDN option (without "
+                        "wcs_cdn_) to value, e.g. {port: 8084}")
+    unknown = sorted(str(k) for k in options if k not in _model.CDN_OPTIONS)
+    if unknown:
+        raise PlanError("cdn_plan options", unknown, "use only %s" % ", ".join(sorted(_model.CDN_OPTIONS)),
+                        why="unknown option(s)")
     opts = dict(DEFAULTS)
-    opts.update({k: v for k, v in (options or {}).items() if v is not None or k == "nodes_timeout"})
-    for tier in TIERS:
-        name = opts["%s_group" % tier]
-        if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-            raise PlanError(GROUP_FIELDS[tier], name, "name an inventory group (no spaces), e.g. wcs_cdn_%s" % tier)
+    opts.update({k: v for k, v in options.items() if v is not None or k == "nodes_timeout"})
+    opts = {key: _model.CDN_OPTIONS[key].check(opts[key], _model.CDN_OPTIONS[key].name) for key in opts}
     names = [opts["%s_group" % t] for t in TIERS]
     if len(set(names)) != len(names):
         raise PlanError("wcs_cdn_origin_group", names, "give the origin, edge and transcoder groups different names")
-    if opts["address"] not in ADDRESS_KINDS:
-        raise PlanError("wcs_cdn_address", opts["address"], "give container (the container's own address, what "
-                        "the nodes reach on their network) or external (the address given in wcs_external_addresses)")
-    opts["port"] = _whole(opts["port"], "wcs_cdn_port", 1, 65535)
-    opts["nodes_resolve_ip"] = check_bool(opts["nodes_resolve_ip"], "wcs_cdn_nodes_resolve_ip")
-    if opts["nodes_timeout"] not in (None, ""):
-        opts["nodes_timeout"] = _whole(opts["nodes_timeout"], "wcs_cdn_nodes_timeout", 1, 86400)
-    else:
-        opts["nodes_timeout"] = None
-    roles = dict(DEFAULTS["role_names"])
-    given = opts["role_names"]
-    if not isinstance(given, Mapping):
-        raise PlanError("wcs_cdn_role_names", given, "give a mapping such as {transcoder: transcoder}")
-    for tier, value in given.items():
-        if tier not in roles:
-            raise PlanError("wcs_cdn_role_names", tier, "use the keys origin, edge and transcoder")
-        if not isinstance(value, str) or not value or not set(value) <= ROLE_NAME_CHARS or len(value) > 32:
-            raise PlanError("wcs_cdn_role_names.%s" % tier, value, "give the cdn_role value as one word "
-                            "(letters, digits, _ or -), e.g. %s" % tier)
-        roles[tier] = value
-    opts["role_names"] = roles
     return opts
 
 
@@ -80,6 +62,9 @@ def _tiers_of(hosts, groups, opts):
         if not isinstance(members, (list, tuple)):
             raise PlanError(GROUP_FIELDS[tier], opts["%s_group" % tier], "make it an inventory group of hosts")
         for host in members:
+            if not isinstance(host, str):
+                raise PlanError(GROUP_FIELDS[tier], opts["%s_group" % tier], "list inventory host names in the group",
+                                why="it holds a %s" % type(host).__name__)
             if host not in hosts:
                 continue
             if host in tiers and tiers[host] != tier:
@@ -96,12 +81,25 @@ def _node_id(container, host, opts, index):
     value = container.get(key) if isinstance(container, Mapping) else None
     variable = "wcs_external_addresses" if opts["address"] == "external" else "wcs_container_addresses"
     field = "%s[%d]" % (variable, index)
-    try:
-        return str(ipaddress.ip_address(str(value)))
-    except ValueError:
-        raise PlanError(field, value, "plan an address for container %s of %s (wcs_cdn_address=%s reads %s)"
-                        % (container.get("name") if isinstance(container, Mapping) else index, host,
-                           opts["address"], key))
+    fix = ("plan a unicast address for container %s of %s (wcs_cdn_address=%s reads %s)"
+           % (container.get("name") if isinstance(container, Mapping) else index, host, opts["address"], key))
+    if not isinstance(value, str):
+        raise PlanError(field, value if value is None else type(value).__name__, fix)
+    # what the other nodes connect to: never loopback, unspecified, multicast, broadcast or link-local
+    return check_unicast_address(value, field, fix=fix)
+
+
+def _containers(plan, host):
+    """The containers of one host's plan, each a mapping with a name (a malformed plan is refused, not traced)."""
+    containers = plan.get("containers") or []
+    if not isinstance(containers, (list, tuple)):
+        raise PlanError("wcs_plan.containers", type(containers).__name__, "run mediaops.wcs.plan on %s first (its "
+                        "wcs_plan fact lists the containers)" % host)
+    for container in containers:
+        if not isinstance(container, Mapping) or not isinstance(container.get("name"), str):
+            raise PlanError("wcs_plan.containers", str(container)[:80], "run mediaops.wcs.plan on %s first (every "
+                            "container has a name)" % host)
+    return containers
 
 
 def plan_cdn(plans, groups, hosts=None, options=None):
@@ -124,6 +122,8 @@ def plan_cdn(plans, groups, hosts=None, options=None):
     if not isinstance(groups, Mapping):
         raise PlanError("groups", type(groups).__name__, "pass Ansible's groups variable")
     names = list(hosts) if hosts is not None else list(plans)
+    if not all(isinstance(h, str) for h in names):
+        raise PlanError("hosts", [h for h in names if not isinstance(h, str)][:3], "give inventory host names")
     planned = [h for h in names if isinstance(plans.get(h), Mapping)]
     tiers = _tiers_of(set(planned), groups, opts)
     # inventory order inside each tier: the first origin is the first host of the origin group
@@ -131,7 +131,7 @@ def plan_cdn(plans, groups, hosts=None, options=None):
     nodes, by_id = {t: [] for t in TIERS}, {}
     for tier in TIERS:
         for host in ordered[tier]:
-            for index, container in enumerate(plans[host].get("containers") or []):
+            for index, container in enumerate(_containers(plans[host], host)):
                 node_id = _node_id(container, host, opts, index)
                 if node_id in by_id:
                     other = by_id[node_id]
@@ -225,7 +225,8 @@ def node_state(nodes, node_id, expected=None):
     is not listed."""
     expected = dict(EXPECTED_STATE if expected is None else expected)
     entry = {}
-    for item in nodes or []:
+    # the answer of a peer: anything but a list of mappings lists no node
+    for item in nodes if isinstance(nodes, (list, tuple)) else []:
         if isinstance(item, Mapping) and str(item.get("id")) == str(node_id):
             entry = dict(item)
             break

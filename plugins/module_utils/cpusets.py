@@ -99,12 +99,17 @@ def _cpu_id(cpu, field, value):
         raise PlanError(field, _short(value), _FIX, why="%s is not a whole number" % _short(cpu, 20))
     if not 0 <= cpu <= MAX_CPU_ID:
         raise PlanError(field, _short(value), "use CPU ids from 0 to %d" % MAX_CPU_ID,
-                        why="CPU id %d is out of range" % cpu)
+                        why="CPU id %s is out of range" % _short(cpu, 20))
     return cpu
 
 
 def _short(value, limit=80):
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit - 3] + "..."
-    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return "(a number too long to show)"  # repr() itself raises past 4300 digits
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return type(value).__name__
     return value if len(text) <= limit else text[:limit - 3] + "..."

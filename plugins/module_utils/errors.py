@@ -14,7 +14,16 @@ class PlanError(ValueError):
         self.value = value
         self.fix = fix
         self.why = why
-        msg = "%s: %r" % (field, value)
+        msg = "%s: %s" % (field, _shown(value))
         msg += " is wrong: %s." % why if why else " is wrong."
         msg += " Fix: %s" % fix
         super().__init__(msg)
+
+
+def _shown(value):
+    """repr() of the bad value; a value whose repr() itself fails (an int of more than 4300 digits raises
+    ValueError) is shown by its type, so building the error never raises another one."""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError, TypeError):
+        return "<%s that cannot be shown>" % type(value).__name__

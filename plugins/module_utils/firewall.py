@@ -67,7 +67,11 @@ def _as_list(value, field):
 
 
 def check_cidrs(value, field="wcs_admin_cidrs"):
-    """Addresses and networks (IPv4/IPv6) -> sorted canonical strings; host bits set are refused."""
+    """Addresses and networks (IPv4/IPv6) -> sorted canonical strings; host bits set are refused, and so is a set
+    whose union covers a whole address space (validate.check_cidr_set)."""
+    # imported here: the follower program runs firewall.py with errors.py only, and never checks admin networks
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_cidr_set
     items = _as_list(value, field)
     if len(items) > MAX_CIDRS:
         raise PlanError(field, "%d entries" % len(items), "give at most %d networks (aggregate them)" % MAX_CIDRS)
@@ -87,12 +91,13 @@ def check_cidrs(value, field="wcs_admin_cidrs"):
                             why=str(exc))
         if net.is_multicast:
             raise PlanError(field, item, "give the admin machines' unicast addresses", why="it is multicast")
-        if net.prefixlen == 0:  # the very mistake the firewall is there for: admin ports open to everyone
-            raise PlanError(field, item, "give the admin machines' networks (e.g. 192.0.2.0/24); to run without "
-                            "the collection's firewall set wcs_firewall_enabled: false",
-                            why="it lets the whole internet reach the admin ports (REST API, statistics page, "
-                                "CLI, JMX)")
         nets.append(net)
+    # the very mistake the firewall is there for: admin ports open to everyone, by one /0 or by a set whose union
+    # covers every address (0.0.0.0/1 + 128.0.0.0/1)
+    check_cidr_set(nets, field, value=value if len(nets) > 1 else nets[0] if nets else value,
+                   fix="give the admin machines' networks (e.g. 192.0.2.0/24); to run without the collection's "
+                   "firewall set wcs_firewall_enabled: false",
+                   why="it lets the whole internet reach the admin ports (REST API, statistics page, CLI, JMX)")
     return sorted({str(n) for n in nets}, key=lambda s: (ipaddress.ip_network(s).version,
                                                          ipaddress.ip_network(s)))
 

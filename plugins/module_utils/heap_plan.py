@@ -19,6 +19,7 @@ containers on one host that half is split between them (the article's 25% each f
 from __future__ import annotations
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_number
 # parse_size/format_size live in units.py; importable from here as before.
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import (  # noqa: F401 pylint: disable=unused-import
     GIB, KIB, MIB, format_size, parse_count, parse_size)
@@ -32,13 +33,9 @@ def _round_heap(size):
 
 
 def _fraction(value, field, low, high):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise PlanError(field, value, "give a fraction between %s and %s, e.g. 0.5" % (low, high))
-    if isinstance(value, bool) or not low < number <= high:
-        raise PlanError(field, value, "give a fraction between %s and %s, e.g. 0.5" % (low, high))
-    return number
+    # the shared number kind: ASCII decimal text or a number, finite, never a boolean or a Unicode digit
+    return check_number(value, field, low=low, high=high, low_open=True,
+                        fix="give a fraction between %s and %s, e.g. 0.5" % (low, high))
 
 
 def plan_heap(memory_bytes, count, share=0.5, heap=None, overhead=0.25, min_overhead="1g", host_reserve=None,

@@ -14,59 +14,23 @@ Inputs are survey-friendly: numbers and booleans may come as strings, lists as c
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import address_plan as _address
 from ansible_collections.mediaops.wcs.plugins.module_utils import capacity as _capacity
 from ansible_collections.mediaops.wcs.plugins.module_utils import cpu_plan as _cpu
 from ansible_collections.mediaops.wcs.plugins.module_utils import heap_plan as _heap
+from ansible_collections.mediaops.wcs.plugins.module_utils import inputs as _model
 from ansible_collections.mediaops.wcs.plugins.module_utils import validate
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
-NETWORK_MODES = {"ipvlan": ("l2", "l3", "l3s"), "macvlan": ("bridge", "private", "vepa", "passthru")}
-DEFAULT_MODE = {"ipvlan": "l2", "macvlan": "bridge"}
-MAX_CONTAINERS = 1024
+NETWORK_MODES = _model.NETWORK_MODES
+DEFAULT_MODE = _model.DEFAULT_MODE
+MAX_CONTAINERS = _model.MAX_CONTAINERS
 
-# The role variables the plan reads, with the defaults of roles/plan/defaults/main.yml (the action plugin's
-# options are these names without the wcs_ prefix).
-INPUTS = {
-    "wcs_container_count": 2,
-    "wcs_name_prefix": "wcs-",
-    "wcs_image": "flashphoner/webcallserver:latest",
-    "wcs_docker_host": "unix:///var/run/docker.sock",
-    "wcs_network_name": "wcs-net",
-    "wcs_network_driver": "ipvlan",
-    "wcs_network_mode": "",
-    "wcs_network_parent": "",
-    "wcs_network_block": "",
-    "wcs_network_subnet": "",
-    "wcs_network_gateway": "",
-    "wcs_network_ip_range": "",
-    "wcs_host_address": "",
-    "wcs_container_addresses": [],
-    "wcs_external_addresses": [],
-    "wcs_reserved_cpus": None,
-    "wcs_cpusets": [],
-    "wcs_allow_smt_split": False,
-    "wcs_heap": "",
-    "wcs_heap_share": 0.5,
-    "wcs_memory_limit": "",
-    "wcs_conf_root": "/opt/wcs",
-    "wcs_plan_check_parent": True,
-    # Capacity plan (module_utils/capacity.py). The media port range, rtp_bundle, compact_media_port_usage and the
-    # nofile ulimit are the config and containers roles' variables: the plan role passes them when set, and these
-    # defaults are the same as those roles' (a unit test keeps them equal).
-    "wcs_media_port_from": 31001,
-    "wcs_media_port_to": 40000,
-    "wcs_rtp_bundle": None,
-    "wcs_compact_media_port_usage": None,
-    "wcs_nofile_limit": 20000,
-    "wcs_expected_streams": None,
-    "wcs_capacity_streams_per_core": 100,
-    "wcs_capacity_heap_per_stream": "8m",
-    "wcs_capacity_fds_per_stream": 4,
-    "wcs_capacity_fd_reserve": 2048,
-}
+# The role variables the plan reads, with their defaults (roles/plan/defaults/main.yml, or the config / containers
+# role's for the capacity inputs they own): the plan inputs of the one model (module_utils/inputs.py). The action
+# plugin's options are these names without the wcs_ prefix.
+INPUTS = _model.defaults("plan")
 
 # Fields of the planners' own errors -> the role variable behind them.
 _CPU_FIELDS = {"count": "wcs_container_count", "reserved": "wcs_reserved_cpus"}
@@ -89,30 +53,6 @@ def _fields(mapping):
         raise
 
 
-def _text(value, field, allow_empty=True):
-    return validate.check_text("" if value is None else value, field, allow_empty=allow_empty).strip()
-
-
-def _list(value, field, sep=","):
-    """A list from a list or a ``sep``-separated string (survey fields); empty items dropped."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        validate.check_text(value, field)
-        return [part.strip() for part in value.split(sep) if part.strip()]
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    raise PlanError(field, value, "give a list or a string with '%s' between the items" % sep)
-
-
-def _ipv4(value, field):
-    text = _text(value, field)
-    try:
-        return str(ipaddress.IPv4Address(text))
-    except ValueError:
-        raise PlanError(field, value, "give one IPv4 address, e.g. 203.0.113.4") from None
-
-
 def _one_per_container(items, field, count):
     if items and len(items) != count:
         raise PlanError(field, items, "give none, or exactly one per container (wcs_container_count=%d)" % count,
@@ -121,72 +61,62 @@ def _one_per_container(items, field, count):
 
 
 def read_inputs(raw):
-    """The role's variables, checked and normalised; unknown keys are refused (a typo is an error, not a default)."""
-    unknown = sorted(set(raw) - set(INPUTS))
+    """The role's variables, each through its declared kind (inputs.MODEL), then what they mean for each other;
+    unknown keys are refused (a typo is an error, not a default)."""
+    if not isinstance(raw, dict):
+        raise PlanError("plan inputs", type(raw).__name__, "give a mapping of role variable to value")
+    unknown = sorted(set(map(str, raw)) - set(INPUTS))
     if unknown:
         raise PlanError("plan inputs", unknown, "use only the documented variables: %s" % ", ".join(sorted(INPUTS)),
                         why="unknown name(s)")
-    given = dict(INPUTS, **{k: v for k, v in raw.items() if v is not None or k == "wcs_reserved_cpus"})
-    count = validate.check_int(given["wcs_container_count"], "wcs_container_count", low=1, high=MAX_CONTAINERS,
-                               fix="give the number of WCS containers as a whole number from 1 to %d"
-                               % MAX_CONTAINERS)
-    prefix = validate.check_docker_name(given["wcs_name_prefix"], "wcs_name_prefix")
+    nullable = ("wcs_reserved_cpus", "wcs_rtp_bundle", "wcs_compact_media_port_usage", "wcs_expected_streams")
+    given = dict(INPUTS, **{k: v for k, v in raw.items() if v is not None or k in nullable})
+    value = {name: _model.check(name, given[name]) for name in sorted(INPUTS)}
+    count = value["wcs_container_count"]
+    prefix = value["wcs_name_prefix"]
     validate.check_docker_name(prefix + str(count), "wcs_name_prefix")
-    driver = _text(given["wcs_network_driver"], "wcs_network_driver")
-    if driver not in NETWORK_MODES:
-        raise PlanError("wcs_network_driver", driver, "use ipvlan or macvlan")
-    mode = _text(given["wcs_network_mode"], "wcs_network_mode") or DEFAULT_MODE[driver]
+    driver = value["wcs_network_driver"]
+    mode = value["wcs_network_mode"] or DEFAULT_MODE[driver]
     if mode not in NETWORK_MODES[driver]:
         raise PlanError("wcs_network_mode", mode, "use one of %s for %s (or leave it empty for %s)"
                         % (", ".join(NETWORK_MODES[driver]), driver, DEFAULT_MODE[driver]))
-    block = _text(given["wcs_network_block"], "wcs_network_block")
-    subnet = _text(given["wcs_network_subnet"], "wcs_network_subnet")
+    block, subnet = value["wcs_network_block"], value["wcs_network_subnet"]
     if not block and not subnet:
         raise PlanError("wcs_network_block", block, "set wcs_network_block (e.g. 203.0.113.0/29) or "
                         "wcs_network_subnet with the explicit layout")
     if block and subnet and block != subnet:
         raise PlanError("wcs_network_subnet", subnet, "set wcs_network_block or wcs_network_subnet, not both",
                         why="wcs_network_block is %s" % block)
+    # the parent is optional for the plan_inputs filter, required to plan a network
+    parent = validate.check_interface_name(value["wcs_network_parent"], "wcs_network_parent")
     inputs = {
         "count": count,
         "prefix": prefix,
-        "image": _text(given["wcs_image"], "wcs_image", allow_empty=False),
-        "docker_host": _text(given["wcs_docker_host"], "wcs_docker_host", allow_empty=False),
-        "network_name": validate.check_docker_name(given["wcs_network_name"], "wcs_network_name", what="network"),
+        "image": value["wcs_image"],
+        "docker_host": value["wcs_docker_host"],
+        "network_name": value["wcs_network_name"],
         "driver": driver,
         "mode": mode,
-        "parent": validate.check_interface_name(given["wcs_network_parent"], "wcs_network_parent"),
+        "parent": parent,
         "subnet": subnet or block,
         "subnet_field": "wcs_network_subnet" if subnet else "wcs_network_block",
-        "gateway": _text(given["wcs_network_gateway"], "wcs_network_gateway"),
-        "ip_range": _text(given["wcs_network_ip_range"], "wcs_network_ip_range"),
-        "host_address": _text(given["wcs_host_address"], "wcs_host_address"),
-        "addresses": _one_per_container(_list(given["wcs_container_addresses"], "wcs_container_addresses"),
-                                        "wcs_container_addresses", count),
-        "external": [_ipv4(a, "wcs_external_addresses[%d]" % i) for i, a in enumerate(_one_per_container(
-            _list(given["wcs_external_addresses"], "wcs_external_addresses"), "wcs_external_addresses", count))],
-        "reserved": _reserved_input(given["wcs_reserved_cpus"]),
-        "cpusets": _one_per_container(_list(given["wcs_cpusets"], "wcs_cpusets", sep=";"), "wcs_cpusets", count),
-        "allow_smt_split": validate.check_bool(given["wcs_allow_smt_split"], "wcs_allow_smt_split", unset=False),
-        "heap": _text(given["wcs_heap"], "wcs_heap") or None,
-        "heap_share": given["wcs_heap_share"],
-        "memory_limit": _text(given["wcs_memory_limit"], "wcs_memory_limit") or None,
-        "conf_root": validate.check_abs_path(given["wcs_conf_root"], "wcs_conf_root"),
-        "check_parent": validate.check_bool(given["wcs_plan_check_parent"], "wcs_plan_check_parent", unset=False),
-        "capacity": _capacity.read_capacity_inputs(given),
-        "expected_streams": given["wcs_expected_streams"],
+        "gateway": value["wcs_network_gateway"],
+        "ip_range": value["wcs_network_ip_range"],
+        "host_address": value["wcs_host_address"],
+        "addresses": _one_per_container(value["wcs_container_addresses"], "wcs_container_addresses", count),
+        "external": _one_per_container(value["wcs_external_addresses"], "wcs_external_addresses", count),
+        "reserved": value["wcs_reserved_cpus"],
+        "cpusets": _one_per_container(value["wcs_cpusets"], "wcs_cpusets", count),
+        "allow_smt_split": value["wcs_allow_smt_split"],
+        "heap": value["wcs_heap"] or None,
+        "heap_share": value["wcs_heap_share"],
+        "memory_limit": value["wcs_memory_limit"] or None,
+        "conf_root": value["wcs_conf_root"],
+        "check_parent": value["wcs_plan_check_parent"],
+        "capacity": _capacity.read_capacity_inputs(value),
+        "expected_streams": value["wcs_expected_streams"],
     }
     return inputs
-
-
-def _reserved_input(value):
-    """None: the default reserve; "" or []: nothing kept; else a cpuset string or a list of ids."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        validate.check_text(value, "wcs_reserved_cpus")
-        return value.strip()
-    return value
 
 
 def _parent_problem(topology, parent, driver):

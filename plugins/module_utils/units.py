@@ -14,7 +14,7 @@ import math
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_int
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_int, short
 
 KIB = 1 << 10
 MIB = 1 << 20
@@ -23,7 +23,6 @@ TIB = 1 << 40
 MAX_SIZE = 1 << 50  # 1 PiB: far above any host's RAM, far below anything that would overflow the engine
 MAX_COUNT = 8192  # containers per host: never more than CPU ids (cpusets.MAX_CPU_ID + 1)
 _SIZE = re.compile(r"\A([0-9]{1,20})(?:\.([0-9]{1,20}))?[ \t]*(?:([kmgtKMGT])[iI]?)?[bB]?\Z")
-_COUNT = re.compile(r"\A[0-9]{1,9}\Z")
 _UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": TIB}
 _SIZE_FIX = "give a size such as '6g', '512m', '2GiB' or a whole number of bytes"
 
@@ -31,28 +30,28 @@ _SIZE_FIX = "give a size such as '6g', '512m', '2GiB' or a whole number of bytes
 def parse_size(value, field="size", maximum=MAX_SIZE):
     """``"6g"``, ``"512m"``, ``"1.5G"``, ``"2GiB"``, an int of bytes (or a whole float) -> bytes."""
     if isinstance(value, bool) or value is None:
-        raise PlanError(field, value, _SIZE_FIX)
+        raise PlanError(field, short(value), _SIZE_FIX)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise PlanError(field, value, _SIZE_FIX, why="not a whole number of bytes")
+            raise PlanError(field, short(value), _SIZE_FIX, why="not a whole number of bytes")
         value = int(value)
     if isinstance(value, int):
         size = value
     elif isinstance(value, str):
-        match = _SIZE.match(value.strip(" \t\r\n"))
+        match = _SIZE.match(value.strip(" \t\r\n")) if len(value) <= 64 else None
         if not match:
-            raise PlanError(field, value, _SIZE_FIX)
+            raise PlanError(field, short(value), _SIZE_FIX)
         whole, fraction, unit = match.group(1), match.group(2) or "", (match.group(3) or "").lower()
         scaled = int(whole + fraction) * _UNITS[unit]
         size, rest = divmod(scaled, 10 ** len(fraction))
         if rest:
-            raise PlanError(field, value, _SIZE_FIX, why="it is not a whole number of bytes")
+            raise PlanError(field, short(value), _SIZE_FIX, why="it is not a whole number of bytes")
     else:
-        raise PlanError(field, value, _SIZE_FIX)
+        raise PlanError(field, short(value), _SIZE_FIX)
     if size <= 0:
-        raise PlanError(field, value, "give a positive size such as '6g'")
+        raise PlanError(field, short(value), "give a positive size such as '6g'")
     if size > maximum:
-        raise PlanError(field, value, "give a size of at most %s" % format_size(maximum), why="too large")
+        raise PlanError(field, short(value), "give a size of at most %s" % format_size(maximum), why="too large")
     return size
 
 
@@ -66,11 +65,9 @@ def format_size(size):
 
 def parse_count(value, field="count", maximum=MAX_COUNT, minimum=1, fix=None):
     """How many of something (containers, sessions, file descriptors): a whole number from ``minimum`` (ints,
-    ``"2"``, ``2.0``; never ``True``, 1.5, ``"1.5"`` or a negative number)."""
+    ``"2"``, ``2.0``; never ``True``, 1.5, ``"1.5"``, a negative number, Unicode digits or control characters):
+    the shared integer kind, validate.check_int."""
     fix = fix or "give the number of WCS containers as a whole number >= %d (at most %d)" % (minimum, maximum)
-    if isinstance(value, str):
-        text = value.strip(" \t\r\n")
-        if not _COUNT.match(text):
-            raise PlanError(field, value, fix)
-        value = int(text)
+    if isinstance(value, str) and value.strip(" \t")[:1] in ("+", "-"):
+        raise PlanError(field, value, fix, why="a count is written without a sign")
     return check_int(value, field, low=minimum, high=maximum, fix=fix)

@@ -14,9 +14,11 @@ description:
     left out), the address layout of the block, heap and memory limits, per-container names and conf directories.
   - Computes each container's capacity - the sessions it can hold by each limit (media ports, cores, heap, file
     descriptors) and the binding one (module_utils/capacity.py) - and refuses O(expected_streams) above it.
-  - Checks every input before anything changes - counts, names, the parent interface, explicit cpusets (overlap,
-    offline, kept for the host, empty), addresses, sizes, expected sessions - and fails with a message naming the role variable, the
-    bad value and the fix.
+  - Checks every input before anything changes - each through its one declaration in the collection's input model
+    (module_utils/inputs.py, shared with the P(mediaops.wcs.plan_inputs#filter) filter) - counts (ASCII digits),
+    names, the image reference, the parent interface, explicit cpusets (overlap, offline, kept for the host, empty),
+    addresses (unicast), paths, sizes, expected sessions - and fails with a message naming the role variable, the bad
+    value and the fix.
   - Sets the facts C(wcs_plan) (shape in the collection's docs/design.md) and C(wcs_host) (the topology), and
     returns the plan table as RV(table).
   - Options are the variables of the role M(mediaops.wcs.plan) without their C(wcs_) prefix and take the same
@@ -58,11 +60,12 @@ options:
     type: raw
     default: 2
   name_prefix:
-    description: Container names are this prefix followed by 1, 2, ... (Docker's name rules, matched whole).
+    description: Container names are this prefix followed by 1, 2, ... (Docker's name rules, matched whole, at least 2
+      characters).
     type: str
     default: wcs-
   image:
-    description: Image of every container.
+    description: Image of every container, in Docker's reference grammar ([registry[:port]/]path[:tag][@sha256:...]).
     type: str
     default: flashphoner/webcallserver:latest
   docker_host:
@@ -70,7 +73,7 @@ options:
     type: str
     default: unix:///var/run/docker.sock
   network_name:
-    description: Name of the Docker network.
+    description: Name of the Docker network; not Docker's own V(bridge), V(host), V(none) or V(default).
     type: str
     default: wcs-net
   network_driver:
@@ -110,7 +113,8 @@ options:
     type: raw
     default: []
   external_addresses:
-    description: EXTERNAL_IP (property C(ip)) per container when NAT sits in front; default each container's own address.
+    description: EXTERNAL_IP (property C(ip)) per container when NAT sits in front, unicast (not loopback, multicast,
+      broadcast or unspecified); default each container's own address.
     type: raw
     default: []
   reserved_cpus:
@@ -139,7 +143,8 @@ options:
     type: str
     default: ""
   conf_root:
-    description: Each container's property files go to C(<conf_root>/<name>/conf); absolute, not a system directory.
+    description: Each container's property files go to C(<conf_root>/<name>/conf); absolute, without C(..) or C(:), and
+      neither a system directory nor under one (the deny table is in the collection's docs/design.md, "Input model").
     type: str
     default: /opt/wcs
   plan_check_parent:

@@ -167,3 +167,8 @@ def test_any_layout_with_an_origin_plans_every_node_once(tiers, count):
         assert node["entry"] is None or node["entry"] in origin_ids
         assert node["entry"] != node["id"]
     assert sum(len(v) for v in out["order"].values()) == len(names)
+
+
+@pytest.mark.parametrize("answer", [None, 5, "ACTIVE", {"id": "203.0.113.4"}, [5, "x", None], [{"id": ["x"]}]])
+def test_node_state_of_a_malformed_answer_lists_no_node(answer):
+    assert node_state(answer, "203.0.113.4") == (False, {})
