@@ -13,7 +13,7 @@ import os
 import time
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (
-    ASIDE_SUFFIX, CONF_MOUNT, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
+    ASIDE_SUFFIX, CONF_MOUNT, DIR_MARKER, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     SECRETS, actual_container, differences, environment_for, is_image_id, labels_for, normalise_image,
     public_view)
@@ -191,11 +191,14 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
 
 def conf_files_hash(conf_dir):
     """sha256 over the names and bytes of the regular files directly in ``conf_dir`` (what the container reads at
-    start); None when it is not a directory here."""
+    start); None when it is not a directory here. The collection's directory marker is not read by the container
+    and is left out (marking a directory never restarts its container)."""
     if not os.path.isdir(conf_dir):
         return None
     digest = hashlib.sha256()
     for name in sorted(os.listdir(conf_dir)):
+        if name == DIR_MARKER:
+            continue
         path = os.path.join(conf_dir, name)
         if os.path.isfile(path) and not os.path.islink(path):
             with open(path, "rb") as handle:

@@ -159,7 +159,7 @@ def test_offline_cpu_and_duplicates():
     with pytest.raises(PlanError, match="its own address"):
         validate_set(dup, range(8), {})
     with pytest.raises(PlanError, match="its own name"):
-        validate_set(_set("0", "1", names=["a", "a"]), range(8), {})
+        validate_set(_set("0", "1", names=["wcs-a", "wcs-a"]), range(8), {})
 
 
 @given(st.lists(st.frozensets(st.integers(0, 15), min_size=1, max_size=4), min_size=1, max_size=4))
