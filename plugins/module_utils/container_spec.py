@@ -233,6 +233,17 @@ def desired_container(item, index=0):
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
 
 
+def check_unique_names(desired):
+    """Every item of the set names its own container, whatever its state (a name listed as absent and as started
+    would be removed after its creation)."""
+    seen = {}
+    for i, d in enumerate(desired):
+        if d["name"] in seen:
+            raise PlanError("containers[%d].name" % i, d["name"], "give each container its own name",
+                            why="also containers[%d]" % seen[d["name"]])
+        seen[d["name"]] = i
+
+
 def cpus_of(cpuset):
     return set(parse_cpuset(cpuset)) if cpuset else set()
 
