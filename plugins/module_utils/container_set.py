@@ -470,11 +470,11 @@ def _restore_removals(client, removals, stopped, created):
                                                                                       step["name"]))
     names = ", ".join(step["name"] for step in removals)
     if problems:
-        return ("Nothing was removed (%s stay), but putting things back FAILED: %s" % (names, "; ".join(problems)))
-    return ("Nothing was removed: %s stay%s%s." % (
-        names, " and run again" if stopped else "",
-        ", and the containers this run created (%s) were removed again" % ", ".join(s["name"] for s in created)
-        if created else ""))
+        return "Nothing was removed (kept: %s), but putting things back FAILED: %s" % (names, "; ".join(problems))
+    return "Nothing was removed; kept: %s%s%s." % (
+        names, " (the running ones run again)" if stopped else "",
+        "; the containers this run created (%s) were removed again" % ", ".join(s["name"] for s in created)
+        if created else "")
 
 
 def wait_for(client, steps, wait_timeout):

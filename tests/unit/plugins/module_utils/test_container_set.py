@@ -112,7 +112,7 @@ def test_a_replacement_the_engine_refuses_leaves_the_purged_containers_running()
     with pytest.raises(cs.EngineFailure) as err:
         run(engine, wanted("wcs-a", "wcs-b"))
     assert "refused to create it: refused: wcs-b" in str(err.value)
-    assert "Nothing was removed: wcs-old, wcs-old2 stay and run again" in str(err.value)
+    assert "Nothing was removed; kept: wcs-old, wcs-old2 (the running ones run again)" in str(err.value)
     assert "(wcs-a) were removed again" in str(err.value)
     assert engine.names() == [("wcs-old", True), ("wcs-old2", True)]
     assert not any(c[0] == "remove" and c[1].startswith("wcs-old") for c in engine.calls)
@@ -120,7 +120,7 @@ def test_a_replacement_the_engine_refuses_leaves_the_purged_containers_running()
 
 def test_a_start_that_fails_also_puts_the_purged_container_back():
     engine = FakeEngine(running=["wcs-old"], refuse_start={"wcs-new"})
-    with pytest.raises(cs.EngineFailure, match="cannot start wcs-new.*Nothing was removed: wcs-old stay"):
+    with pytest.raises(cs.EngineFailure, match="cannot start wcs-new.*Nothing was removed; kept: wcs-old "):
         run(engine, wanted("wcs-new"))
     assert engine.names() == [("wcs-old", True)]
 
