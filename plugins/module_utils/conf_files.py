@@ -167,15 +167,16 @@ def untouchable(directory):
 
 def adoptable(directory, managed):
     """Whether an existing directory without the marker holds nothing but what the collection manages: ``managed``
-    is {entry name: 'file' | 'dir'} (the marker is always allowed). An upgrade marks such a directory (one made by
-    a release that wrote no marker). Returns (bool, reason when not)."""
+    is {entry name: 'file' | 'dir'}; a ``.mediaops-wcs`` that is not the collection's marker counts as foreign. An
+    upgrade marks such a directory (one made by a release that wrote no marker). Returns (bool, reason when not)."""
     why = untouchable(directory)
     if why:
         return False, why
     entries = _listing(directory)
     if entries is None:
         return False, "it cannot be listed"
-    foreign = [e for e in entries if e != MARKER and managed.get(e) != _entry_kind(os.path.join(directory, e))]
+    # a MARKER entry here is not the collection's (read_marker said so): foreign like anything else
+    foreign = [e for e in entries if managed.get(e) != _entry_kind(os.path.join(directory, e))]
     if foreign:
         return False, "it holds what the collection did not write: %s" % _names(foreign)
     return True, None

@@ -142,6 +142,9 @@ def test_marks_for_new_directories_and_for_exactly_managed_old_ones(tmp_path):
                      old: ("conf", "wcs-old"), str(tmp_path / "wcs-old"): ("container", "wcs-old")}
     # without the keystore's name the old conf directory holds something unknown: not marked
     assert old not in cf.plan_marks([("wcs-old", old)])
+    # a .mediaops-wcs that is not the collection's marker is someone's file: never overwritten by a marker
+    (tmp_path / "wcs-old" / "conf" / cf.MARKER).write_text("my notes\n")
+    assert old not in cf.plan_marks([("wcs-old", old)], ["wss.jks"])
 
 
 def test_untouchable_directories(tmp_path):
