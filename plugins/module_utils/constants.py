@@ -21,6 +21,10 @@ CONF_HASH_LABEL = "mediaops.wcs.conf_hash"
 
 # Where a container's property files are mounted (read-only).
 CONF_MOUNT = "/conf"
+# The collection's mark on a directory it made (a container's directory and its conf directory): JSON naming the owner,
+# the kind of directory and the container. Only a directory carrying it is ever removed (wcs_config state=absent).
+DIR_MARKER = ".mediaops-wcs"
+DIR_MARK_OWNER = "mediaops.wcs"
 
 # WCS's HTTP port (statistics page and REST API) and the paths the collection calls on it.
 WCS_HTTP_PORT = 8081

@@ -13,7 +13,7 @@ import os
 import time
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (
-    ASIDE_SUFFIX, CONF_MOUNT, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
+    ASIDE_SUFFIX, CONF_MOUNT, DIR_MARKER, MANAGED_FILTER, MANAGED_LABEL, WCS_HTTP_PORT)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
     SECRETS, actual_container, differences, environment_for, is_image_id, labels_for, normalise_image,
     public_view)
@@ -109,6 +109,11 @@ def _host_config(client, d):
         kwargs["ulimits"] = [docker.types.Ulimit(name=u["name"], soft=u["soft"], hard=u["hard"])
                              for u in spec["ulimits"]]
     if spec["conf_dir"]:
+        # checked by container_spec.check_conf_dir already; here again where it becomes "<source>:/conf:ro", so that
+        # nothing else ever reaches the bind specification
+        if ":" in spec["conf_dir"] or not spec["conf_dir"].startswith("/") or ".." in spec["conf_dir"].split("/"):
+            raise EngineFailure("%s: conf_dir %r cannot be a bind source (':' or '..' or not absolute). Fix: give an "
+                                "absolute directory without ':' and '..'" % (d["name"], spec["conf_dir"]))
         kwargs["binds"] = {spec["conf_dir"]: {"bind": CONF_MOUNT, "mode": "ro"}}
     return client.create_host_config(**{k: v for k, v in kwargs.items() if v is not None})
 
@@ -191,11 +196,14 @@ def wait_until_up(client, name, cid, timeout, port=WCS_HTTP_PORT):
 
 def conf_files_hash(conf_dir):
     """sha256 over the names and bytes of the regular files directly in ``conf_dir`` (what the container reads at
-    start); None when it is not a directory here."""
+    start); None when it is not a directory here. The collection's directory marker is not read by the container
+    and is left out (marking a directory never restarts its container)."""
     if not os.path.isdir(conf_dir):
         return None
     digest = hashlib.sha256()
     for name in sorted(os.listdir(conf_dir)):
+        if name == DIR_MARKER:
+            continue
         path = os.path.join(conf_dir, name)
         if os.path.isfile(path) and not os.path.islink(path):
             with open(path, "rb") as handle:
@@ -233,7 +241,7 @@ def plan(client, desired, managed, images, purge, leftovers=None):
                                 "exist. Fix: put it back (docker rename %s %s; docker start %s) or remove it, then "
                                 "run again." % (aside_name(base), base, aside_name(base), base, base))
         steps.append({"desired": None, "name": aside_name(base), "id": entry["Id"], "inspect": None, "changes": [],
-                      "action": "removed"})
+                      "action": "removed", "running": entry.get("State") == "running"})
     for d in desired:
         entry = managed.get(d["name"])
         step = {"desired": d, "name": d["name"], "id": entry["Id"] if entry else None, "inspect": None,
@@ -251,6 +259,7 @@ def plan(client, desired, managed, images, purge, leftovers=None):
         inspect = step["inspect"]
         if d["state"] == "absent":
             step["action"] = "removed" if inspect else "unchanged"
+            step["running"] = bool(((inspect or {}).get("State") or {}).get("Running"))
         elif inspect is None:
             step["action"] = "created"
             step["changes"] = ["container"]
@@ -274,7 +283,7 @@ def plan(client, desired, managed, images, purge, leftovers=None):
         for name, entry in sorted(managed.items()):
             if name not in wanted:
                 steps.append({"desired": None, "name": name, "id": entry["Id"], "inspect": None, "changes": [],
-                              "action": "removed"})
+                              "action": "removed", "running": entry.get("State") == "running"})
     return steps
 
 
@@ -388,35 +397,84 @@ def _put_back(client, name, old, new, was_running):
 
 
 def execute(client, steps, wait_timeout=120):
-    """Applies the plan: removals first (frees names, addresses and CPUs), then creates and replacements in
-    order, then state changes. A replacement never removes the running container before the new one runs (see
-    replace); waits of new, started and restarted containers happen in wait_for()."""
-    for step in steps:
-        if step["action"] == "removed":
-            remove(client, step["name"], step["id"])
-    for step in steps:
-        d = step["desired"]
-        if step["action"] == "recreated":
-            replace(client, step, wait_timeout)
-            step["waited"] = True
-        elif step["action"] == "created":
-            step["id"] = create(client, d)
-            if d["state"] == "started":
+    """Applies the plan so that no container is lost to a step that fails.
+
+    1. Containers to remove (purge, state=absent, leftovers put aside) are only stopped: their names stay and their
+       static addresses are freed for the containers that may take them.
+    2. Creates and replacements (see replace: the running container is put aside until its successor runs) in
+       order, then state changes.
+    3. Only then are the containers of 1 removed.
+
+    When 2 fails and 1 stopped anything, the containers this run created are removed again and those of 1 started
+    again; the error says so. Waits of new, started and restarted containers happen in wait_for()."""
+    removals = [step for step in steps if step["action"] == "removed"]
+    stopped, created = [], []
+    try:
+        for step in removals:
+            if step.get("running"):
+                _stop(client, step)
+                stopped.append(step)
+        for step in steps:
+            d = step["desired"]
+            if step["action"] == "recreated":
+                replace(client, step, wait_timeout)
+                step["waited"] = True
+            elif step["action"] == "created":
+                step["id"] = create(client, d)
+                created.append(step)
+                if d["state"] == "started":
+                    start(client, d, step["id"])
+            elif step["action"] == "started":
                 start(client, d, step["id"])
-        elif step["action"] == "started":
-            start(client, d, step["id"])
-        if step.get("live"):
-            update_live(client, step)
-        if step["action"] == "restarted":
-            try:
-                client.restart(step["id"], timeout=10)
-            except APIError as exc:
-                raise EngineFailure("%s: restart failed: %s" % (step["name"], _explain(exc)))
-        elif step["action"] == "stopped":
-            try:
-                client.stop(step["id"], timeout=10)
-            except APIError as exc:
-                raise EngineFailure("%s: stop failed: %s" % (step["name"], _explain(exc)))
+            if step.get("live"):
+                update_live(client, step)
+            if step["action"] == "restarted":
+                try:
+                    client.restart(step["id"], timeout=10)
+                except APIError as exc:
+                    raise EngineFailure("%s: restart failed: %s" % (step["name"], _explain(exc)))
+            elif step["action"] == "stopped":
+                _stop(client, step)
+    except (EngineFailure, APIError) as exc:
+        why = str(exc) if isinstance(exc, EngineFailure) else _explain(exc)
+        if not removals:
+            raise
+        raise EngineFailure("%s. %s" % (why.rstrip("."), _restore_removals(client, removals, stopped, created)))
+    for step in removals:
+        remove(client, step["name"], step["id"])
+
+
+def _stop(client, step):
+    try:
+        client.stop(step["id"], timeout=10)
+    except APIError as exc:
+        raise EngineFailure("%s: stop failed: %s" % (step["name"], _explain(exc)))
+
+
+def _restore_removals(client, removals, stopped, created):
+    """After a failed run that was to remove containers: removes the containers it created, starts again those it
+    stopped; returns the sentence saying how that went."""
+    problems = []
+    for step in created:
+        try:
+            client.remove_container(step["id"], force=True)
+        except NotFound:
+            pass
+        except APIError as exc:
+            problems.append("removing new container %s failed (%s)" % (step["name"], _explain(exc)))
+    for step in stopped:
+        try:
+            client.start(step["id"])
+        except APIError as exc:
+            problems.append("starting %s again failed (%s; Fix: docker start %s)" % (step["name"], _explain(exc),
+                                                                                      step["name"]))
+    names = ", ".join(step["name"] for step in removals)
+    if problems:
+        return "Nothing was removed (kept: %s), but putting things back FAILED: %s" % (names, "; ".join(problems))
+    return "Nothing was removed; kept: %s%s%s." % (
+        names, " (the running ones run again)" if stopped else "",
+        "; the containers this run created (%s) were removed again" % ", ".join(s["name"] for s in created)
+        if created else "")
 
 
 def wait_for(client, steps, wait_timeout):

@@ -16,7 +16,7 @@ import json
 import re
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  # noqa: F401 - re-exported
-    CONF_HASH_LABEL, CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
+    ASIDE_SUFFIX, CONF_HASH_LABEL, CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
@@ -57,6 +57,38 @@ def normalise_image(image):
 def is_image_id(image):
     """True for a full local image ID (``sha256:`` and 64 hex digits), which the engine resolves without a pull."""
     return bool(_IMAGE_ID.match(image or ""))
+
+
+def check_container_name(value, field):
+    """A container name the engine accepts, checked here before anything changes: Docker's grammar
+    (validate.check_docker_name) and, on its own account, at least 2 characters (the engine's rule is
+    ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``: it refuses one character) and not ending in the aside suffix the module uses
+    while it replaces a container."""
+    name = check_docker_name(value, field)
+    if len(name) < 2:
+        raise PlanError(field, value, "give at least 2 characters (letters, digits, '_', '.', '-'), e.g. wcs-1",
+                        why="the engine refuses a one-character container name")
+    if name.endswith(ASIDE_SUFFIX):
+        raise PlanError(field, value, "pick a name that does not end in %s" % ASIDE_SUFFIX,
+                        why="that suffix marks a container put aside while its replacement starts")
+    return name
+
+
+def check_conf_dir(value, field):
+    """A container's conf directory, the source of its bind ``<conf_dir>:/conf:ro``: validate.check_abs_path, and
+    here on its own account (whatever that check allows) never a ``:`` (it would split the bind specification into
+    other fields) or a ``..`` component (never resolved, refused), and never the root."""
+    if isinstance(value, str):
+        if ":" in value:
+            raise PlanError(field, value, "give a path without ':'", why="a ':' splits the bind specification "
+                            "host:container:mode of the container's conf mount")
+        if ".." in value.split("/"):
+            raise PlanError(field, value, "give the directory itself, without '..' components",
+                            why="'..' climbs out of the directory it names (refused, never resolved)")
+    path = check_abs_path(value, field)
+    if ":" in path or ".." in path.split("/") or path == "/":
+        raise PlanError(field, value, "give a directory of its own, e.g. /opt/wcs/wcs-1/conf")
+    return path
 
 
 def parse_memory(value, field="memory"):
@@ -126,7 +158,7 @@ def desired_container(item, index=0):
     def f(name):
         return "containers[%d].%s" % (index, name)
 
-    name = check_docker_name(item.get("name"), f("name"))
+    name = check_container_name(item.get("name"), f("name"))
     state = item.get("state") or "started"
     if state == "absent":
         return {"name": name, "state": state, "spec": None, "secrets": {}, "pull": "never",
@@ -169,7 +201,7 @@ def desired_container(item, index=0):
             raise PlanError(f("ipv4_address"), ipv4, "give a plain IPv4 address such as 203.0.113.4")
     conf_dir = item.get("conf_dir") or None
     if conf_dir:
-        conf_dir = check_abs_path(conf_dir, f("conf_dir"))
+        conf_dir = check_conf_dir(conf_dir, f("conf_dir"))
     policy = item.get("restart_policy") or "unless-stopped"
     if policy not in RESTART_POLICIES:
         raise PlanError(f("restart_policy"), policy, "use one of %s" % ", ".join(RESTART_POLICIES))
@@ -199,6 +231,17 @@ def desired_container(item, index=0):
                             why="it holds a control character or a line break")
     return {"name": name, "state": state, "spec": spec, "secrets": secrets, "pull": item.get("pull") or "missing",
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
+
+
+def check_unique_names(desired):
+    """Every item of the set names its own container, whatever its state (a name listed as absent and as started
+    would be removed after its creation)."""
+    seen = {}
+    for i, d in enumerate(desired):
+        if d["name"] in seen:
+            raise PlanError("containers[%d].name" % i, d["name"], "give each container its own name",
+                            why="also containers[%d]" % seen[d["name"]])
+        seen[d["name"]] = i
 
 
 def cpus_of(cpuset):

@@ -16,7 +16,9 @@ The host-side follower (roles/firewall/files/wcs_firewall_follow.py) imports thi
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import stat
 
 try:
     from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -273,10 +275,16 @@ def render_rule(rule):
     return " ".join(words)
 
 
+# The first line of every ruleset file the collection writes (every release wrote it): the mark that lets prune and
+# state=absent remove a file, and nothing without it.
+FILE_MARK = "# Managed by mediaops.wcs (wcs_firewall)"
+FILE_MARK_MAX = 512
+
+
 def render(rules, container=None):
     """``nft -f`` text that replaces the table atomically (add, delete, define: one transaction)."""
-    head = "# Managed by mediaops.wcs (wcs_firewall)%s. Applied inside the container's network namespace.\n" % (
-        ": " + container if container else "")
+    head = "%s%s. Applied inside the container's network namespace.\n" % (FILE_MARK, ": " + container if container
+                                                                         else "")
     body = "".join("\t\t%s\n" % render_rule(rule) for rule in rules)
     return (head
             + "table %s %s\ndelete table %s %s\n" % (TABLE_FAMILY, TABLE_NAME, TABLE_FAMILY, TABLE_NAME)
@@ -399,6 +407,44 @@ def nsenter_argv(pid, nft_args, nsenter="nsenter", nft="nft"):
     """argv running ``nft <nft_args>`` inside the network namespace of process ``pid`` (mount namespace: the
     host's, so the host's nft binary and libraries are used; the container's image needs no nft)."""
     return [nsenter, "--net=/proc/%d/ns/net" % int(pid), nft] + list(nft_args)
+
+
+def file_mark_problem(path, container):
+    """Why the ruleset file at ``path`` is not one the collection wrote for ``container``, else None: its first line
+    must be FILE_MARK naming that container (a regular file, never a symlink followed; at most FILE_MARK_MAX bytes
+    read)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return "it is not a regular file"
+        with open(path, "rb") as handle:
+            first = handle.read(FILE_MARK_MAX).split(b"\n", 1)[0]
+    except OSError as exc:
+        return "it cannot be read (%s)" % (exc.strerror or exc)
+    expected = ("%s: %s." % (FILE_MARK, container)).encode("utf-8")
+    if not first.startswith(expected):
+        return "its first line is not the collection's header %r" % expected.decode("utf-8")
+    return None
+
+
+def prune_candidates(rules_dir, keep):
+    """The ``.nft`` files of ``rules_dir`` a prune may remove, decided before any removal: every file whose name is
+    not in ``keep`` (the listed containers' file names) and that the collection wrote for the container it is named
+    after (file_mark_problem). Returns ([(file name, container)], kept [{file, reason}]) - kept: the other files."""
+    candidates, kept = [], []
+    try:
+        names = sorted(os.listdir(rules_dir))
+    except FileNotFoundError:
+        return candidates, kept
+    for fname in names:
+        if not fname.endswith(".nft") or fname in keep:
+            continue
+        path = os.path.join(rules_dir, fname)
+        why = file_mark_problem(path, fname[:-len(".nft")])
+        if why:
+            kept.append({"file": path, "reason": why})
+        else:
+            candidates.append((fname, fname[:-len(".nft")]))
+    return candidates, kept
 
 
 def rules_file_name(container):

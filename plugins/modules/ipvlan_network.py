@@ -23,6 +23,9 @@ description:
     (e.g. a parent another network already uses) or a container cannot be reconnected, the new network is
     removed, the previous definition rebuilt exactly as the engine held it, its containers reconnected with their
     addresses, and the task fails saying so.
+  - Networks it creates carry the label C(mediaops.wcs.managed=true). It removes or recreates only a network with
+    that label, or an C(ipvlan)/C(macvlan) one (made before the label existed); any other network of the given name
+    (a bridge, an overlay, ...) is refused before anything changes.
   - The host cannot reach its own ipvlan/macvlan containers through the parent; see the collection's design notes.
 version_added: 1.0.0
 author:
@@ -159,6 +162,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_LABEL
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, NotFound, docker_argument_spec, engine_error, engine_is_local, get_client)
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -242,11 +246,26 @@ def _reconnect_plan(module, client, desired, current_inspect):
     return plan
 
 
+# The drivers this module makes networks of: a network of one of them without the label was made before the label
+# existed (release 1.2 and earlier), and may be removed or recreated like a labelled one.
+OWN_DRIVERS = ("ipvlan", "macvlan")
+
+
+def removal_refused(inspect):
+    """Why the network ``inspect`` shows is not the collection's to remove or recreate, else None: it carries the
+    collection's label, or (made before the label existed) it is of a driver this module makes."""
+    labels = inspect.get("Labels") or {}
+    if labels.get(MANAGED_LABEL) == "true" or inspect.get("Driver") in OWN_DRIVERS:
+        return None
+    return ("it is a %s network without the %s=true label: mediaops.wcs did not make it"
+            % (inspect.get("Driver") or "(unknown driver)", MANAGED_LABEL))
+
+
 def _create(module, client, desired):
     options, ipam = create_options(desired)
     try:
         client.create_network(desired["name"], driver=desired["driver"], options=options, ipam=ipam,
-                              check_duplicate=True)
+                              check_duplicate=True, labels={MANAGED_LABEL: "true"})
     except APIError as exc:
         engine_error(module, exc, "create network %s" % desired["name"])
 
@@ -273,13 +292,13 @@ def _definition(inspect):
     ipam = inspect.get("IPAM") or {}
     return (inspect.get("Driver"), dict(inspect.get("Options") or {}),
             {"Driver": ipam.get("Driver") or "default", "Config": list(ipam.get("Config") or []),
-             "Options": dict(ipam.get("Options") or {})})
+             "Options": dict(ipam.get("Options") or {})}, dict(inspect.get("Labels") or {}))
 
 
 def _build(client, name, definition, plan):
     """Creates the network and connects the containers of ``plan`` with their addresses (APIError on failure)."""
-    driver, options, ipam = definition
-    client.create_network(name, driver=driver, options=options, ipam=ipam, check_duplicate=True)
+    driver, options, ipam, labels = definition
+    client.create_network(name, driver=driver, options=options, ipam=ipam, check_duplicate=True, labels=labels)
     for cid, _cname, addr in plan:
         client.connect_container_to_network(cid, name, ipv4_address=addr)
 
@@ -295,7 +314,7 @@ def _recreate(module, client, desired, current_inspect, plan):
     _remove(module, client, name, current_inspect)
     options, ipam = create_options(desired)
     try:
-        _build(client, name, (desired["driver"], options, ipam), plan)
+        _build(client, name, (desired["driver"], options, ipam, {MANAGED_LABEL: "true"}), plan)
         return
     except APIError as exc:
         why = _explain(exc)
@@ -342,7 +361,11 @@ def main():
     result = dict(changed=False, network={}, actions=[], changes=[])
     before = current_network(current_inspect) if current_inspect else {}
 
+    refused = removal_refused(current_inspect) if current_inspect else None
     if p["state"] == "absent":
+        if refused:
+            module.fail_json(msg="name: network %s is not removed: %s. Fix: name the WCS network, or remove this one "
+                                 "by hand (docker network rm) if it is truly not needed." % (p["name"], refused))
         if current_inspect:
             attached = _attached(current_inspect)
             if attached and not p["force"]:
@@ -363,6 +386,10 @@ def main():
     else:
         changes = network_differences(desired, current_network(current_inspect))
         result["changes"] = changes
+        if changes and refused:
+            module.fail_json(msg="name: network %s differs in %s and is not recreated: %s. Fix: pick another name for "
+                                 "the WCS network, or remove this one by hand." % (p["name"], ", ".join(changes),
+                                                                                  refused), changes=changes)
         if changes:
             attached = _attached(current_inspect)
             if attached and not p["force"]:

@@ -17,6 +17,15 @@ description:
   - One module run for the whole host, whatever the number of containers.
   - Returns RV(changed_containers), the names of the containers whose files changed, so exactly those restart.
   - Files are written atomically, private until their mode is applied.
+  - Every directory it creates (C(<conf_root>/<name>) and the conf directory) gets the collection's marker, a file
+    C(.mediaops-wcs) (mode 0644, JSON naming the owner C(mediaops.wcs), the kind of directory and the container).
+    An existing directory without it that holds nothing but what the collection manages (the property files and
+    O(managed_files) in a conf directory; the conf directories in a container's directory) is marked too. That is
+    how directories made by a release before the marker get it, on the first V(present) run after the upgrade. A
+    directory holding anything else, a symbolic link, a mount point or a system directory is never marked. The
+    marker is not part of what the container reads (no restart for it).
+  - A O(containers[].conf_dir) with a C(:) or a C(..) component, or a system directory, is refused before anything
+    is written.
 options:
   containers:
     description:
@@ -73,10 +82,26 @@ options:
     description: Mode of the directories.
     type: raw
     default: "0750"
+  managed_files:
+    description:
+      - Further file names in each conf directory that the collection writes besides the property files (the
+        keystore of M(mediaops.wcs.wcs_tls)); removed by V(absent) from a marked conf directory, and counted as
+        the collection's when an unmarked directory is marked. Plain names, no C(/).
+    type: list
+    elements: str
+    default: [wss.jks]
+    version_added: 1.3.0
   state:
     description:
-      - V(present) renders the files; V(absent) removes each container's directory C(<conf_root>/<name>) (the
-        parent of its C(conf_dir)) with everything in it, and nothing else.
+      - V(present) renders the files.
+      - V(absent) removes only what carries the collection's mark, everything decided before the first change - in
+        each conf directory with the marker (for that container), the property files, O(managed_files) and the
+        marker, then the directory once nothing else is left; then the container's directory (parent of
+        C(conf_dir)) the same way, if it carries the marker and nothing else is left. A directory without the
+        marker (made by hand, or by a release before the marker and not re-rendered since), a symbolic link, a
+        mount point, or a directory holding anything else stays, and is reported in RV(kept_paths) with the
+        reason (one holding other files keeps its marker, so a later run removes it once they are gone). Nothing
+        is ever removed recursively.
     type: str
     choices: [present, absent]
     default: present
@@ -157,18 +182,54 @@ kept_keys:
   returned: always
   type: dict
   sample: {wcs-1: [my_hand_key]}
+marked_dirs:
+  description: Directories that got the collection's marker on this run (new, or marked on upgrade).
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/wcs/wcs-1, /opt/wcs/wcs-1/conf]
+  version_added: 1.3.0
+removed_paths:
+  description: With O(state=absent), the files and directories removed (or, in check mode, that would be), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/wcs/wcs-1/conf/flashphoner.properties, /opt/wcs/wcs-1/conf/wcs-core.properties,
+           /opt/wcs/wcs-1/conf/.mediaops-wcs, /opt/wcs/wcs-1/conf, /opt/wcs/wcs-1/.mediaops-wcs, /opt/wcs/wcs-1]
+  version_added: 1.3.0
+kept_paths:
+  description: With O(state=absent), the directories that stay, each with the reason.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    container:
+      description: The container the directory belongs to.
+      type: str
+    path:
+      description: The directory.
+      type: str
+    reason:
+      description: Why it stays (no marker, other files in it, a symbolic link, a mount point, ...).
+      type: str
+  sample:
+    - {container: wcs-2, path: /opt/wcs/wcs-2/conf, reason: "it holds what the collection did not write: notes.txt
+       (its marker stays; run again once they are gone)"}
+  version_added: 1.3.0
 """
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.wcs.plugins.module_utils.conf_files import ensure_directory, read_text, write_text
+from ansible_collections.mediaops.wcs.plugins.module_utils.conf_files import (
+    apply_removal, check_file_names, ensure_directory, plan_marks, plan_removal, read_text, write_marker,
+    write_text)
+from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import check_conf_dir
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
     CORE_FILE, FLASHPHONER_FILE, render_core, render_flashphoner)
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_abs_path, check_docker_name
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_docker_name
 
 
 def argument_spec():
@@ -184,16 +245,31 @@ def argument_spec():
         group=dict(type="str"),
         mode=dict(type="raw", default="0640"),
         dir_mode=dict(type="raw", default="0750"),
+        managed_files=dict(type="list", elements="str", default=["wss.jks"]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
 
 
-def container_files(params, index, item):
+def checked_dirs(containers):
+    """[(name, conf_dir)] of every container, all checked before anything changes (PlanError on the first bad
+    one). The conf_dir is checked as the bind source it becomes (no ':', no '..', never a system directory); its
+    parent, the container's directory, is only ever touched when it carries the collection's marker."""
+    out = []
+    for index, item in enumerate(containers):
+        field = "containers[%d]" % index
+        if not isinstance(item, dict):
+            raise PlanError(field, item, "give a mapping with name and conf_dir (an entry of wcs_plan.containers)")
+        name = check_docker_name(item.get("name"), field + ".name")
+        conf_dir = check_conf_dir(item.get("conf_dir"), field + ".conf_dir")
+        out.append((name, conf_dir))
+    return out
+
+
+def container_files(params, index, item, conf_dir):
     """(name, conf_dir, [(path, existing text, rendered text, report)]) of one container, checked before anything
     is written."""
     field = "containers[%d]" % index
     name = check_docker_name(item.get("name"), field + ".name")
-    conf_dir = check_abs_path(item.get("conf_dir"), field + ".conf_dir")
     own = params["container_properties"].get(name) or {}
     if not isinstance(own, dict):
         raise PlanError("container_properties.%s" % name, own, "give a mapping of key to value")
@@ -211,46 +287,56 @@ def container_files(params, index, item):
     return name, conf_dir, files
 
 
-def remove_all(module, containers):
-    """state=absent: each container's own directory (the parent of its conf_dir) goes."""
-    removed = []
-    for index, item in enumerate(containers):
-        try:
-            name = check_docker_name(item.get("name"), "containers[%d].name" % index)
-            own = os.path.dirname(check_abs_path(item.get("conf_dir"), "containers[%d].conf_dir" % index))
-            check_abs_path(own, "containers[%d].conf_dir" % index)  # never a system directory
-        except PlanError as err:
-            module.fail_json(msg=str(err), field=err.field)
-        if os.path.lexists(own):
-            removed.append(name)
-            if not module.check_mode:
-                if os.path.islink(own):
-                    os.unlink(own)
-                else:
-                    shutil.rmtree(own)
-    module.exit_json(changed=bool(removed), changed_containers=removed, files=[], kept_keys={})
+def remove_all(module, dirs, extra_files):
+    """state=absent: the managed files of each marked conf directory, then each marked directory once nothing else
+    is left in it; everything decided (plan_removal) before the first change. What stays is reported in kept."""
+    steps, kept = plan_removal(dirs, extra_files)
+    if not module.check_mode:
+        kept += apply_removal(steps)
+    failed = {k["path"] for k in kept}
+    removed = [path for _action, path, _name in steps if path not in failed]
+    names = []
+    for _action, _path, name in steps:
+        if name not in names:
+            names.append(name)
+    module.exit_json(changed=bool(steps), changed_containers=names, files=[], kept_keys={}, removed_paths=removed,
+                     kept_paths=kept, marked_dirs=[])
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    if p["state"] == "absent":
-        remove_all(module, p["containers"])
     try:
-        planned = [container_files(p, i, item) for i, item in enumerate(p["containers"])]
+        dirs = checked_dirs(p["containers"])
+        extra_files = check_file_names(p["managed_files"], "managed_files")
+    except PlanError as err:
+        module.fail_json(msg=str(err), field=err.field)
+    if p["state"] == "absent":
+        remove_all(module, dirs, extra_files)
+    try:
+        planned = [container_files(p, i, item, dirs[i][1]) for i, item in enumerate(p["containers"])]
         unknown = sorted(set(p["container_properties"]) - {name for name, _dir, _files in planned})
         if unknown:
             raise PlanError("container_properties", unknown[0], "name containers of this host (%s)"
                             % ", ".join(name for name, _dir, _files in planned))
     except PlanError as err:
         module.fail_json(msg=str(err), field=err.field)
+    marks = plan_marks(dirs, extra_files)  # decided before anything is created: new and adoptable directories
     owner = dict(owner=p["owner"], group=p["group"])
     dir_args = module.load_file_common_arguments(dict(owner, mode=p["dir_mode"]), path="/")
     file_args = module.load_file_common_arguments(dict(owner, mode=p["mode"]), path="/")
-    changed_containers, files, kept, diffs = [], [], {}, []
+    changed_containers, files, kept, diffs, marked = [], [], {}, [], []
+    marker_changed = False
     for name, conf_dir, rendered in planned:
-        changed = ensure_directory(module, os.path.dirname(conf_dir), dir_args)
+        parent = os.path.dirname(conf_dir)
+        changed = ensure_directory(module, parent, dir_args)
         changed = ensure_directory(module, conf_dir, dir_args) or changed
+        for directory in (parent, conf_dir):
+            if directory in marks and directory not in marked:
+                kind, owner_name = marks[directory]
+                # the marker is not what the container reads: it never counts as a change of the container's files
+                marker_changed = write_marker(module, directory, kind, owner_name, file_args) or marker_changed
+                marked.append(directory)
         for path, existing, text, report in rendered:
             file_changed = write_text(module, path, text, existing, file_args)
             changed = changed or file_changed
@@ -263,8 +349,8 @@ def main():
             kept[name] = rendered[0][3]["kept"]
         if changed:
             changed_containers.append(name)
-    result = dict(changed=bool(changed_containers), changed_containers=changed_containers, files=files,
-                  kept_keys=kept)
+    result = dict(changed=bool(changed_containers) or marker_changed, changed_containers=changed_containers,
+                  files=files, kept_keys=kept, removed_paths=[], kept_paths=[], marked_dirs=marked)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

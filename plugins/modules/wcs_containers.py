@@ -27,6 +27,12 @@ description:
     engine refuses the new one, it does not start, exits or does not answer within O(wait_timeout)) the new one
     is removed and the old one renamed back and started again, and the error says so. A container left aside by
     an interrupted run is removed once its successor exists.
+  - Removal only of what the collection made, and never before the containers that follow are there. Only
+    containers with the label C(mediaops.wcs.managed=true) are ever removed (O(purge), V(absent)). Every item is
+    checked first (a Docker name of at least 2 characters, not ending in C(.mediaops-old), names unique across the
+    list, the image, a C(conf_dir) without C(:) or C(..)). Containers to remove are only stopped until the new and
+    recreated containers of the run are created and started; then they are removed. When a create or start fails,
+    the containers this run created are removed again and those it stopped started again, and the error says so.
   - O(image) may be a local image ID (V(sha256:...)); it is compared with the ID the container runs.
   - With a local engine, each container records a hash of its conf dir's files in the label
     C(mediaops.wcs.conf_hash). Files that differ from the ones it was created with are a change (V(conf_files)) and
@@ -180,7 +186,10 @@ options:
     choices: [missing, always, never]
     default: missing
   purge:
-    description: Remove managed WCS containers of this engine that are not in O(containers).
+    description:
+      - Remove managed WCS containers of this engine (label C(mediaops.wcs.managed=true)) that are not in
+        O(containers), once the listed ones are created and started (they are stopped meanwhile, and started again
+        when the run fails).
     type: bool
     default: false
   allow_shared_cpus:
@@ -324,7 +333,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import 
     EngineFailure, add_conf_hashes, conf_dir_problems, diff_of, ensure_images, execute, leftovers_of, live_streams,
     managed_containers, others_cpusets, plan, result_of, wait_for)
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import (
-    desired_container, merged_items, validate_set)
+    check_unique_names, desired_container, merged_items, validate_set)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
     APIError, docker_argument_spec, engine_error, engine_is_local, get_client)
@@ -396,7 +405,9 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     try:
+        # every container checked (names, image, conf_dir, ...) before the first change
         desired = [desired_container(item, i) for i, item in enumerate(merged_items(p, p["containers"]))]
+        check_unique_names(desired)
     except PlanError as err:
         module.fail_json(msg=str(err))
     if engine_is_local(p):

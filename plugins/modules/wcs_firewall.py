@@ -119,6 +119,9 @@ options:
       - Remove ruleset files in O(rules_dir) of containers that are no longer listed and no longer exist on the
         engine. Files of existing containers stay (the follower keeps protecting them), so several deployments may
         share one O(rules_dir).
+      - "Only files the collection wrote are removed (here and by O(state=absent)) - named C(<container>.nft), their
+        first line the header C(# Managed by mediaops.wcs (wcs_firewall): <container>.) that every ruleset file it
+        writes starts with. Any other file stays and is reported in RV(kept_files)."
     type: bool
     default: true
   rules_dir:
@@ -230,6 +233,15 @@ pruned_files:
   returned: always
   type: list
   elements: str
+kept_files:
+  description:
+    - Files of O(rules_dir) that prune or O(state=absent) left because the collection did not write them (no header
+      naming their container, not a regular file, not a container's name), each with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{file: /etc/mediaops-wcs/firewall/mine.nft, reason: "its first line is not the collection's header ..."}]
+  version_added: 1.3.0
 follower:
   description:
     - The follower. C(state) - V(running), V(installed) (O(manage_service=false)), V(absent), V(kept) (state absent
@@ -295,7 +307,7 @@ class Firewall:
                 module.fail_json(msg="%s not found on the Docker host. Fix: install nftables and util-linux "
                                  "(apt-get install nftables util-linux)." % " and ".join(missing),
                                  nft_missing=not self.nft)
-        self.results, self.diffs = {}, []
+        self.results, self.diffs, self.kept_files = {}, [], []
 
     def run_nft(self, pid, args, text=None):
         argv = fw.nsenter_argv(pid, args, nsenter=self.nsenter, nft=self.nft)
@@ -404,9 +416,15 @@ class Firewall:
         for item in items:
             name = item["name"]
             path = os.path.join(rules_dir, fw.rules_file_name(name))
-            res = {"file": path, "file_changed": os.path.exists(path), "rules_changed": False}
-            if res["file_changed"] and not self.module.check_mode:
-                os.unlink(path)
+            res = {"file": path, "file_changed": False, "rules_changed": False}
+            if os.path.lexists(path):
+                why = fw.file_mark_problem(path, name)  # only a file the collection wrote goes
+                if why:
+                    self.kept_files.append({"file": path, "reason": why})
+                else:
+                    res["file_changed"] = True
+                    if not self.module.check_mode:
+                        os.unlink(path)
             pid = self.inspect(client, name) if self.nft and self.nsenter else 0
             res["running"], res["pid"] = bool(pid), pid or None
             if pid:
@@ -420,17 +438,27 @@ class Firewall:
             self.results[name] = res
 
     def prune(self, client, names, rules_dir):
+        """Removes the ruleset files of containers neither listed nor on the engine, and only those the collection
+        wrote (first line fw.FILE_MARK naming the container the file is named after); any other .nft file stays,
+        reported in kept_files. Every file is looked at before the first removal."""
         if not os.path.isdir(rules_dir):
             return []
-        keep = {fw.rules_file_name(n) for n in names}
+        candidates, kept = fw.prune_candidates(rules_dir, {fw.rules_file_name(n) for n in names})
+        self.kept_files.extend(kept)
         gone = []
-        for fname in sorted(f for f in os.listdir(rules_dir) if f.endswith(".nft") and f not in keep):
+        for fname, name in candidates:
             try:
-                client.inspect_container(fname[:-len(".nft")])
+                name = check_docker_name(name, "file name")
+            except PlanError:
+                self.kept_files.append({"file": os.path.join(rules_dir, fname), "reason": "its name is not a "
+                                        "container's name"})
+                continue
+            try:
+                client.inspect_container(name)
             except NotFound:
                 gone.append(fname)
             except DockerException as exc:
-                self.module.fail_json(msg="Docker engine refused to inspect %s: %s" % (fname[:-4], exc))
+                self.module.fail_json(msg="Docker engine refused to inspect %s: %s" % (name, exc))
         for fname in gone:
             self.diffs.append({"before_header": os.path.join(rules_dir, fname), "before": "(file)\n",
                                "after_header": os.path.join(rules_dir, fname), "after": ""})
@@ -677,7 +705,8 @@ def main():
     elif wanted == "auto":  # the follower serves every file of rules_dir: it goes with the last one
         left = [f for f in os.listdir(rules_dir) if f.endswith(".nft")] if os.path.isdir(rules_dir) else []
         if module.check_mode:  # the files this run would have removed are still there
-            gone = {fw.rules_file_name(i["name"]) for i in items} | set(pruned)
+            gone = {os.path.basename(r["file"]) for r in firewall.results.values() if r["file_changed"]}
+            gone |= set(pruned)
             left = [f for f in left if f not in gone]
         wanted = "kept" if left else "absent"
         if wanted == "absent" and os.path.isdir(rules_dir) and not os.listdir(rules_dir) \
@@ -692,7 +721,8 @@ def main():
 
     changed_names = sorted(n for n, r in firewall.results.items() if r["rules_changed"] or r["file_changed"])
     result = dict(changed=bool(changed_names or pruned or follower.result["changed"]), containers=firewall.results,
-                  changed_containers=changed_names, pruned_files=pruned, follower=follower.result)
+                  changed_containers=changed_names, pruned_files=pruned, kept_files=firewall.kept_files,
+                  follower=follower.result)
     if module._diff:
         result["diff"] = firewall.diffs + follower.diffs
     module.exit_json(**result)

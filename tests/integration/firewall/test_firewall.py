@@ -15,6 +15,7 @@ import pytest
 
 from fwhelpers import ADDRESSES, ADMIN, ENGINE_SOCK, GATEWAY, PARENT, PREFIX, ROOT, SUBNET, probe
 
+from ansible_collections.mediaops.wcs.plugins.module_utils import firewall as fw
 from ansible_collections.mediaops.wcs.plugins.module_utils import netns_http
 
 IMAGE = "mediaops/wcs-emulator:test"
@@ -258,12 +259,20 @@ def test_bad_input_names_field_value_and_fix(wcs_set, module):
 
 
 def test_prune_only_files_of_containers_gone_from_the_engine(wcs_set, module):
-    """Several deployments may share the rules directory: a file whose container still exists stays."""
+    """Several deployments may share the rules directory: a file whose container still exists stays; of the files
+    of containers gone, only those the collection wrote (its header naming the container) are removed."""
     rules = Path(wcs_set["rules_dir"])
-    (rules / "wcst-fw-gone.nft").write_text("# a container removed long ago\n")
+    (rules / "wcst-fw-gone.nft").write_text(fw.render([], "wcst-fw-gone"))
+    foreign = "# the operator's own ruleset\ntable inet mine {}\n"
+    (rules / "wcst-fw-mine.nft").write_text(foreign)
+    (rules / "wcst-fw-other.nft").write_text(fw.render([], "wcst-fw-gone"))  # a header naming another container
     res = module("wcs_firewall", args(wcs_set, containers=wcs_set["items"][:1]))
-    assert res["pruned_files"] == ["wcst-fw-gone.nft"]
+    assert res["pruned_files"] == ["wcst-fw-gone.nft"], res.get("msg")
     assert (rules / "wcst-fw-2.nft").exists() and not (rules / "wcst-fw-gone.nft").exists()
+    assert (rules / "wcst-fw-mine.nft").read_text() == foreign and (rules / "wcst-fw-other.nft").exists()
+    assert sorted(Path(k["file"]).name for k in res["kept_files"]) == ["wcst-fw-mine.nft", "wcst-fw-other.nft"]
+    (rules / "wcst-fw-mine.nft").unlink()
+    (rules / "wcst-fw-other.nft").unlink()
 
 
 def test_absent_removes_rules_and_files(wcs_set, module):

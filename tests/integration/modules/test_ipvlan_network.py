@@ -23,6 +23,7 @@ def test_create_idempotent_check_diff_recreate(module, veth_parent, cleanup, doc
     net = res["network"]
     assert net["Driver"] == driver and net["Options"]["parent"] == p1
     assert net["IPAM"]["Config"][0]["IPRange"] == "198.51.100.116/30"
+    assert net["Labels"] == {"mediaops.wcs.managed": "true"}  # the collection's mark
     assert res["diff"]["after"]["mode"] == mode and res["diff"]["before"] == {}
 
     res = module("ipvlan_network", args)
@@ -39,6 +40,7 @@ def test_create_idempotent_check_diff_recreate(module, veth_parent, cleanup, doc
     res = module("ipvlan_network", dict(args, parent=p2))
     assert res["changed"] and res["actions"] == ["recreated"]
     assert res["network"]["Options"]["parent"] == p2 and res["network"]["Id"] != first_id
+    assert res["network"]["Labels"] == {"mediaops.wcs.managed": "true"}
     assert module("ipvlan_network", dict(args, parent=p2))["changed"] is False
 
     res = module("ipvlan_network", dict(name=name, state="absent"))
@@ -70,6 +72,23 @@ def test_overlapping_subnet_is_a_clear_error(module, veth_parent, cleanup):
                                         subnet="198.51.100.96/29"))
     assert res.get("failed")
     assert "overlaps network(s) wcst-mod-net-a (198.51.100.96/28)" in res["msg"], res["msg"]
+
+
+def test_a_network_the_collection_did_not_make_is_never_removed_or_recreated(module, veth_parent, cleanup,
+                                                                           docker_client):
+    """A bridge network without the collection's label under the name given: state=absent and a recreate are refused
+    before anything changes; the network stays as it was."""
+    import docker  # pylint: disable=import-outside-toplevel
+
+    name = cleanup("networks", "wcst-mod-net-br")
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="198.51.100.96/29")])
+    other = docker_client.networks.create(name, driver="bridge", internal=True, ipam=ipam)
+    res = module("ipvlan_network", dict(name=name, state="absent", force=True))
+    assert res.get("failed") and "mediaops.wcs did not make it" in res["msg"] and "Fix:" in res["msg"], res
+    res = module("ipvlan_network", dict(name=name, driver="macvlan", parent=veth_parent("wcstm1"),
+                                        subnet="198.51.100.96/29", force=True))
+    assert res.get("failed") and "is not recreated" in res["msg"], res.get("msg")
+    assert docker_client.networks.get(name).id == other.id
 
 
 def test_unreachable_engine_is_a_clear_error(module):

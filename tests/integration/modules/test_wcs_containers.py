@@ -284,6 +284,48 @@ def test_replace_never_loses_the_container(module, engine, net, conf_dir):
     assert res.get("failed") and "not an image ID on this engine" in res["msg"]
 
 
+def test_purge_never_loses_a_container(module, engine, net, conf_dir):
+    """purge: replacements that are invalid are refused before anything changes; one the engine refuses at create
+    time (an address outside the subnet) leaves the container that was to be purged running; a valid replacement
+    takes the old one's address (stopped first) and only then is the old one removed."""
+    host, client = engine
+    network = net()
+    conf = conf_dir()
+    top = dict(image=TEST, network=network, conf_dir=conf, wait=True, wait_timeout=30)
+    old_item = dict(name="wcst-mod-g1", ipv4_address="198.51.100.74", cpuset="0")
+    by_name(run(module, host, [old_item], **top))
+    old = client.containers.get("wcst-mod-g1")
+
+    def still_the_old_one():
+        names = sorted(c.name for c in client.containers.list(all=True))
+        assert names == ["wcst-mod-g1"], names
+        now = client.containers.get("wcst-mod-g1")
+        assert now.id == old.id and now.status == "running"
+        stats = module("wcs_stats", dict(container="wcst-mod-g1", docker_host=host))
+        assert stats["up"] is True, stats.get("msg")
+
+    new_item = dict(name="wcst-mod-g2", ipv4_address="198.51.100.74", cpuset="0")
+    for item, extra, needle in (
+            (dict(new_item, name="g"), {}, "at least 2 characters"),  # the engine refuses one character
+            (dict(new_item, name="wcst-mod-g2.mediaops-old"), {}, "does not end in .mediaops-old"),
+            (new_item, dict(conf_dir=conf + ":/etc"), "without ':'"),
+            (new_item, dict(conf_dir=conf + "/../../x"), "'..'"),
+            (new_item, dict(image="wcst-mod/none:here", pull="never"), "pull=never"),
+    ):
+        res = run(module, host, [item], purge=True, **dict(top, **extra))
+        assert res.get("failed") and needle in res["msg"], (item, extra, res.get("msg"))
+        still_the_old_one()
+    res = run(module, host, [dict(new_item, ipv4_address="198.51.100.90")], purge=True, **top)  # outside the subnet
+    assert res.get("failed") and "Nothing was removed; kept: wcst-mod-g1 (the running ones run again)" in res["msg"]
+    still_the_old_one()
+
+    got = by_name(run(module, host, [new_item], purge=True, **top))
+    assert got["wcst-mod-g2"]["action"] == "created" and got["wcst-mod-g1"]["action"] == "removed"
+    assert [c.name for c in client.containers.list(all=True)] == ["wcst-mod-g2"]
+    ep = client.containers.get("wcst-mod-g2").attrs["NetworkSettings"]["Networks"][network]
+    assert ep["IPAddress"] == "198.51.100.74"
+
+
 def test_a_container_left_aside_is_removed_once_its_successor_exists(module, engine, net, conf_dir):
     host, client = engine
     network = net()
