@@ -278,13 +278,15 @@ def _number_text(value, field):
     return None
 
 
-def property_text(value, field, allow_list=True):
+def property_text(value, field, allow_list=True, what="property"):
     """The text a managed value is written as: ``true``/``false`` for booleans, digits for whole numbers, plain
     decimals for finite floats, text as it is, a list's items joined with commas (``allow_list``).
 
     Refused with the field, the value and the fix: None (a list item; a value None is "unmanaged" and skipped by
     the callers), mappings, nested lists, sets, bytes, NaN, infinities and any other type: Python would write
     them in its own spelling (``{'a': 1}``, ``['a']``, ``nan``, ``b'x'``), which no reader of the file means.
+    ``what`` names the format in the error (property, environment, label); container_spec uses it for
+    environment and label values (``allow_list=False``).
     """
     if isinstance(value, str):
         return value
@@ -292,18 +294,19 @@ def property_text(value, field, allow_list=True):
     if text is not None:
         return text
     if isinstance(value, (list, tuple)) and allow_list:
-        return ",".join(property_text(item, "%s[%d]" % (field, i), allow_list=False) for i, item in enumerate(value))
+        return ",".join(property_text(item, "%s[%d]" % (field, i), False, what) for i, item in enumerate(value))
     if isinstance(value, (list, tuple)):
-        fix = "give each list item as text, a number or true/false (no nested lists)"
+        fix = ("give each list item as text, a number or true/false (no nested lists)" if allow_list or
+               what == "property" else "give one value: text, a number or true/false (join a list yourself)")
     elif isinstance(value, dict):
-        fix = "give one value (text, a number, true/false) or a list of them; a mapping has no property spelling"
+        fix = "give one value (text, a number, true/false)%s" % (" or a list of them" if allow_list else "")
     elif isinstance(value, (bytes, bytearray)):
         fix = "give the value as text"
     elif value is None:
         fix = "remove the empty item or give its value"
     else:
         fix = "give text, a number, true/false or a list of them (quote dates and other values in YAML)"
-    raise PlanError(field, value, fix, why="a %s has no property spelling" % type(value).__name__)
+    raise PlanError(field, value, fix, why="a %s has no %s spelling" % (type(value).__name__, what))
 
 
 def _property_key(key, field):
