@@ -206,7 +206,7 @@ def main():
         module.fail_json(msg=str(err), field=err.field)
     if not os.path.isdir(os.path.dirname(path) or "."):
         module.fail_json(msg="path: %s is wrong: its directory does not exist. Fix: create the conf directory "
-                             "first (the config role does)." % path)
+                             "first (the config role does)." % path, field="path")
 
     result = dict(path=path, kind=kind, managed_keys=keys, kept_keys=report["kept"],
                   removed_keys=report["removed"], added_keys=report["added"], updated_keys=report["updated"])
