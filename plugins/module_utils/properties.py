@@ -161,10 +161,10 @@ def property_entries(lines, ends_crlf=False):
             groups.append((i, i, None, False))
             i += 1
             continue
-        logical, dangling = "", False
+        parts, dangling = [], False
         while True:
             if _odd_backslashes(rest):
-                logical += rest[:-1]  # the backslash at the end of the line is not part of it
+                parts.append(rest[:-1])  # the backslash at the end of the line is not part of it
                 if i + 1 >= count:
                     dangling = True  # at the end of the input the backslash is dropped
                     break
@@ -172,11 +172,12 @@ def property_entries(lines, ends_crlf=False):
                 rest = lines[i].lstrip(_BLANKS)
                 if not rest:
                     break  # a blank continuation line ends the logical line
-                if not logical and rest[0] in "#!":
+                if rest[0] in "#!" and not any(parts):
                     break  # nothing gathered yet: Java reads this line as a comment
                 continue
-            logical += rest
+            parts.append(rest)
             break
+        logical = "".join(parts)
         # Java's reader returns an empty line (not "no line") for a lone backslash at the end of the input, i.e.
         # the entry ("", ""), unless a CR LF follows it (the LF is read as the continued line, then the input ends).
         empty_entry = dangling and not ends_crlf
@@ -351,7 +352,7 @@ def merge_properties(existing_text, managed):
     groups = property_entries(lines, (existing_text or "").endswith("\r\n"))
     previously = set(_managed_from_header(_comment_lines(lines, groups)))
     report = {"kept": [], "removed": [], "added": [], "updated": []}
-    seen = set()
+    seen, kept = set(), set()
     out = [MANAGED_MARK + " " + ",".join(managed)]
     trailer = []
     for first, last, entry, dangling in groups:
@@ -376,7 +377,8 @@ def merge_properties(existing_text, managed):
         elif key in previously:
             report["removed"].append(key)
         else:
-            if key not in report["kept"]:
+            if key not in kept:
+                kept.add(key)
                 report["kept"].append(key)
             keep.extend(group)
     for key, value in managed.items():
@@ -523,7 +525,7 @@ def merge_core(existing_text, managed):
     body = {"head": [], "server": [], "jvm": []}
     section = "head"
     has_headers = False
-    seen = set()
+    seen, kept = set(), set()
     for line in lines:
         stripped = line.strip(_CORE_BLANKS)
         if line.startswith(MANAGED_MARK):
@@ -555,7 +557,8 @@ def merge_core(existing_text, managed):
             elif zgc_on and _GC_RE.match(opt):
                 report["removed"].append(key)
             else:
-                if key not in report["kept"]:
+                if key not in kept:
+                    kept.add(key)
                     report["kept"].append(key)
                 target.append(opt)
     for section in ("server", "jvm"):
@@ -594,7 +597,10 @@ def kind_of(path, kind=None):
 def render_flashphoner(existing, properties=None, extra_properties=None):
     """(text, managed keys, report) of a flashphoner.properties; a key may not come from both dicts."""
     properties, extra_properties = properties or {}, extra_properties or {}
-    clash = sorted(set(properties) & set(extra_properties))
+    for field, given in (("properties", properties), ("extra_properties", extra_properties)):
+        if not isinstance(given, dict):
+            raise PlanError(field, given, "give a mapping of property name to value")
+    clash = sorted(set(properties) & set(extra_properties), key=str)
     if clash:
         raise PlanError("extra_properties.%s" % clash[0], extra_properties[clash[0]],
                         "set it in one place only (remove it from wcs_extra_properties or unset its own variable)",

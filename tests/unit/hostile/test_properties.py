@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import desired_container
 from ansible_collections.mediaops.wcs.plugins.module_utils.plan_inputs import check_plan_inputs
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
-    MANAGED_MARK, parse_core, parse_properties)
+    MANAGED_MARK, core_options, merge_core, merge_properties, parse_core, parse_properties)
 
 from .harness import assert_clean, clean_call, run_module
 
@@ -263,3 +263,21 @@ def test_container_env_labels_and_secrets_of_the_wrong_type_are_refused(kw, fiel
 def test_container_env_values_are_not_python_spelled():
     outcome, desired = clean_call(desired_container, dict(BASE, env={"A": True, "B": None, "C": 2.5}), 0)
     assert outcome == "ok" and desired["spec"]["env"] == {"A": "true", "B": "", "C": "2.5"}
+
+
+# ------------------------------------------------------------------------------------------------ bounds
+
+@pytest.mark.parametrize("existing", [
+    "".join("k%d=v\n" % i for i in range(200000)),          # many hand keys (was quadratic: 5 minutes)
+    "a=b\\\n" * 200000,                                       # one entry continued over 200,000 lines
+    "\\" * 1000000 + "\n", "a=" + "\\u0041" * 200000, "#\u2028\n" * 200000,
+])
+def test_big_existing_files_merge_within_the_bound(existing):
+    outcome, (text, _report) = clean_call(merge_properties, existing, {"ip": "203.0.113.4"}, seconds=10)
+    assert outcome == "ok" and dict(parse_properties(text))["ip"] == "203.0.113.4"
+
+
+def test_big_core_files_merge_within_the_bound():
+    existing = "".join("-Dk%d=v\n" % i for i in range(200000))
+    outcome, (text, report) = clean_call(merge_core, existing, core_options(heap="1g"), seconds=10)
+    assert outcome == "ok" and len(report["kept"]) == 200000

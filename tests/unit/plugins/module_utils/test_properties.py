@@ -20,6 +20,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
     option_key,
     parse_core,
     parse_properties,
+    render_flashphoner,
     store_line,
     validate_properties,
 )
@@ -423,3 +424,17 @@ def test_options_reach_java_as_written_or_are_refused(tmp_path_factory, jvm, ser
                          text=True, check=True, timeout=30).stdout.splitlines()
     assert [o[4:] for o in out if o.startswith("jvm:") and o != "jvm:"] == managed["jvm"]
     assert [o[7:] for o in out if o.startswith("server:") and o != "server:"] == managed["server"]
+
+
+@pytest.mark.parametrize("kw,field", [({"properties": "ip=1"}, "properties"), ({"extra_properties": ["ip"]},
+                                                                                 "extra_properties")])
+def test_render_refuses_maps_that_are_not_mappings(kw, field):
+    with pytest.raises(PlanError) as err:
+        render_flashphoner(None, **kw)
+    assert err.value.field == field
+
+
+def test_render_names_a_key_set_twice_even_with_mixed_key_types():
+    with pytest.raises(PlanError) as err:
+        render_flashphoner(None, {"ip": "a", 1: "b"}, {"ip": "c", 1: "d"})
+    assert err.value.field.startswith("extra_properties.")
