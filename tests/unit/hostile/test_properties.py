@@ -43,7 +43,7 @@ def jdk():
 
 
 @pytest.fixture()
-def conf(tmp_path_factory):
+def conf():
     root = Path(tempfile.mkdtemp(prefix="hostile-props-", dir="/tmp"))
     yield root
     shutil.rmtree(root, ignore_errors=True)
