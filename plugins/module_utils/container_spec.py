@@ -19,6 +19,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.constants import (  #
     ASIDE_SUFFIX, CONF_HASH_LABEL, CONF_MOUNT, CPUSET_LABEL, LABEL_PREFIX, MANAGED_LABEL, SECRET_LABEL, SPEC_LABEL)
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.properties import property_text
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
     bad_character, check_abs_path, check_docker_name, check_int, check_text, is_safe_env_key)
@@ -136,15 +137,48 @@ def _cpuset(value, field):
     return format_cpuset(parse_cpuset(value, field))
 
 
+def _mapping(value, field):
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError(field, value, "give a mapping of name to value, e.g. {TZ: UTC}")
+    return value
+
+
+def value_text(value, field, what="environment"):
+    """An env or label value as the engine keeps it (a string): text as it is, ``true``/``false`` for booleans,
+    digits for whole numbers, plain decimals for finite floats, None as ''. Mappings, lists, bytes, NaN and
+    infinities are refused (field, value, fix): Python would spell them ``{'a': 1}``, ``['a']``, ``nan``."""
+    if value is None:
+        return ""
+    return check_text(property_text(value, field, allow_list=False, what=what), field)
+
+
+def secret_text(value, field):
+    """A secret (password, licence) as text: a string, or the digits of a whole number typed unquoted in YAML.
+    Anything else (a list, a mapping, a boolean, a float, bytes) is refused without showing the value."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 12000:
+        value = str(value)
+    if not isinstance(value, str):
+        raise PlanError(field, "(hidden)", "give the %s as one line of text (quote it in YAML)"
+                        % field.rsplit(".", 1)[-1], why="it is a %s, not text" % type(value).__name__)
+    if bad_character(value) is not None:  # the value itself never goes into the message
+        raise PlanError(field, "(hidden)", "remove control characters and line breaks from the %s"
+                        % field.rsplit(".", 1)[-1], why="it holds a control character or a line break")
+    return value
+
+
 def merged_items(top, items):
     """The `containers` list with top-level defaults applied (item values win; env/labels merged)."""
     merged = []
-    for item in items:
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise PlanError("containers[%d]" % index, item, "give each container as a mapping with at least a name")
         spec = dict(item)
         for key in DEFAULTABLE:
             if key in MERGED:
-                combined = dict(top.get(key) or {})
-                combined.update(item.get(key) or {})
+                combined = dict(_mapping(top.get(key), key))
+                combined.update(_mapping(item.get(key), "containers[%d].%s" % (index, key)))
                 spec[key] = combined
             elif spec.get(key) is None:
                 spec[key] = top.get(key)
@@ -169,7 +203,7 @@ def desired_container(item, index=0):
         raise PlanError(f("image"), item["image"], "give an image reference without spaces or control characters, "
                         "e.g. flashphoner/webcallserver:latest or sha256:<id>")
     env = {}
-    for key, value in (item.get("env") or {}).items():
+    for key, value in _mapping(item.get("env"), f("env")).items():
         if key in SECRETS.values():
             raise PlanError(f("env.%s" % key), "(hidden)", "pass it with the %s option (kept out of output)"
                             % key.lower())
@@ -178,7 +212,7 @@ def desired_container(item, index=0):
         if not is_safe_env_key(key):
             raise PlanError(f("env"), key, "name each variable with letters, digits, '_', '.', '-' (starting with a "
                             "letter or '_'), without '=' or control characters", why="not an environment key")
-        env[key] = "" if value is None else check_text(str(value), f("env.%s" % key))
+        env[key] = value_text(value, f("env.%s" % key))
     for opt, var in IP_ENV.items():
         if item.get(opt):
             try:
@@ -206,11 +240,14 @@ def desired_container(item, index=0):
     if policy not in RESTART_POLICIES:
         raise PlanError(f("restart_policy"), policy, "use one of %s" % ", ".join(RESTART_POLICIES))
     labels = {}
-    for key, value in (item.get("labels") or {}).items():
+    for key, value in _mapping(item.get("labels"), f("labels")).items():
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise PlanError(f("labels"), key, "quote the label key in YAML (on/yes/no are read as booleans)",
+                            why="the key is a %s, not text" % type(key).__name__)
         key = check_text(str(key), f("labels"), fix="give label keys without control characters", allow_empty=False)
         if key.startswith(LABEL_PREFIX):
             raise PlanError(f("labels.%s" % key), value, "the %s* labels are the module's own" % LABEL_PREFIX)
-        labels[key] = check_text(str(value), f("labels.%s" % key))
+        labels[key] = value_text(value, f("labels.%s" % key), what="label")
     spec = {
         "image": normalise_image(item["image"]),
         "cpuset": _cpuset(item.get("cpuset"), f("cpuset")),
@@ -224,11 +261,7 @@ def desired_container(item, index=0):
         "ulimits": _ulimits(item.get("ulimits"), f("ulimits")),
         "labels": labels,
     }
-    secrets = {k: str(item[k]) for k in SECRETS if item.get(k) not in (None, "")}
-    for k, value in secrets.items():
-        if bad_character(value) is not None:  # the value itself never goes into the message
-            raise PlanError(f(k), "(hidden)", "remove control characters and line breaks from the %s" % k,
-                            why="it holds a control character or a line break")
+    secrets = {k: secret_text(item[k], f(k)) for k in SECRETS if item.get(k) not in (None, "")}
     return {"name": name, "state": state, "spec": spec, "secrets": secrets, "pull": item.get("pull") or "missing",
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
 

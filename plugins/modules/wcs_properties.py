@@ -20,6 +20,12 @@ description:
     (4) comments and blank lines are kept, duplicate lines of a managed key collapse into the first one;
     (5) wcs-core.properties only: with O(zgc=true) other C(-XX:+Use...GC) collector lines are removed (the JVM
     refuses two collectors), and a line holding several options is split into one option per line."
+  - "C(flashphoner.properties) is read and written by the rules of Java's C(java.util.Properties): lines end only at
+    LF, CR or CR LF (a line holding U+2028 or U+001E stays one line), a line ending in a backslash continues on the
+    next one, and managed values are escaped as C(Properties.store) does (a backslash is doubled, so a value
+    ending in one never swallows the next line; a leading blank is escaped; characters outside printable ASCII
+    are written as C(\\uXXXX), so the file reads the same as ISO-8859-1 or UTF-8). Normal values are written as
+    they are (C(codecs=opus,alaw,pcma), C(ip=203.0.113.4)). Lines not managed are kept byte for byte."
   - The file is written atomically; its mode defaults to C(0640) (it sits next to secrets in the conf directory).
   - Supports check mode and diff mode; a second run with the same input changes nothing.
 options:
@@ -36,7 +42,11 @@ options:
   properties:
     description:
       - Managed C(key=value) settings (kind C(flashphoner)). A null value leaves the key unmanaged.
-      - Booleans are written C(true)/C(false), lists joined with commas.
+      - Booleans are written C(true)/C(false), whole numbers as digits, finite floats in plain decimals, lists of
+        those joined with commas.
+      - "Refused, naming the key and the fix (never written in Python's spelling such as C({'a': 1}) or C(nan)):
+        mappings, nested lists, NaN and infinities, a null list item, and text with control characters (tab, CR,
+        LF, U+001C..U+001F, U+0085...), Unicode line or paragraph separators or bidi overrides."
     type: dict
     default: {}
   extra_properties:
@@ -53,7 +63,11 @@ options:
     type: bool
     default: false
   server_options:
-    description: "Options for the C(### SERVER OPTIONS ###) section (kind C(core)), one option per item."
+    description:
+      - "Options for the C(### SERVER OPTIONS ###) section (kind C(core)), one option per item."
+      - "WCS's C(setenv.sh) reads the file with the shell's C(read) and passes the options to C(java) unquoted,
+        so no quoting survives: an option holding blanks, control characters or shell syntax (C($), backquote,
+        C(;), C(&), C(|), C(<), C(>), parentheses, quotes, backslash) is refused, never quoted."
     type: list
     elements: str
     default: []
@@ -61,6 +75,7 @@ options:
     description:
       - "Options for the C(### JVM OPTIONS ###) section (kind C(core)), one option per item."
       - An option for the same setting as O(heap) or O(zgc) (e.g. C(-Xmx20g)) wins over it.
+      - Shell syntax is refused as in O(server_options).
     type: list
     elements: str
     default: []
@@ -177,14 +192,21 @@ def render(params, existing):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
     path = module.params["path"]
-    existing = read_text(path)
+    if os.path.isdir(path):
+        module.fail_json(msg="path: %s is wrong: it is a directory. Fix: give the property file's own path, e.g. "
+                             "%s/flashphoner.properties" % (path, path.rstrip("/")), field="path")
+    try:
+        existing = read_text(path)
+    except (OSError, UnicodeError) as err:
+        module.fail_json(msg="path: %s is wrong: it cannot be read (%s). Fix: give a readable property file or "
+                             "remove it" % (path, err), field="path")
     try:
         kind, text, keys, report = render(module.params, existing)
     except PlanError as err:
         module.fail_json(msg=str(err), field=err.field)
     if not os.path.isdir(os.path.dirname(path) or "."):
         module.fail_json(msg="path: %s is wrong: its directory does not exist. Fix: create the conf directory "
-                             "first (the config role does)." % path)
+                             "first (the config role does)." % path, field="path")
 
     result = dict(path=path, kind=kind, managed_keys=keys, kept_keys=report["kept"],
                   removed_keys=report["removed"], added_keys=report["added"], updated_keys=report["updated"])
