@@ -6,7 +6,8 @@ Ansible converts an ``int`` option with ``Decimal`` and ``int``: a 5,000-digit s
 ``AnsibleModule`` then cannot even log (Python refuses to print an int of more than 4,300 digits: a traceback before
 the module's first line), ``'٣'`` reads as 3, and a negative or huge timeout reaches ``socket.settimeout`` or
 ``time.sleep``. ``new_module(argument_spec, bounds, ...)`` reads the arguments as Ansible handed them
-(``_load_params``, which AnsibleModule reads again from the same buffer), checks every ``int`` option, at the top
+(``_load_params``, which AnsibleModule reads again from the same buffer; the module passes its
+``AnsibleModule`` class in, so it still imports it as every Ansible module does), checks every ``int`` option, at the top
 level and inside ``list``/``dict`` suboptions, for ASCII digits (at most 18) and the option's declared range, and
 answers with the module's ordinary failure (``failed``, ``msg`` naming the option, the value and the fix) before
 AnsibleModule is built. Options without a declared range get ``DEFAULT_BOUNDS``.
@@ -23,6 +24,17 @@ from ansible.module_utils import basic
 DIGITS = re.compile(r"\A *([+-]?[0-9]{1,18}) *\Z", re.ASCII)
 # a whole number any option of this collection may hold at all: ports, timeouts, counts, days
 DEFAULT_BOUNDS = (0, 10 ** 9)
+# The range of every whole-number option, by name, declared once for all modules (a suboption by its own name).
+# Timeouts agree with bounded.check_timeout; ports are TCP/UDP ports.
+BOUNDS = {
+    "timeout": (1, 86400),
+    "wait_timeout": (1, 86400),
+    "port": (1, 65535),
+    "stat_port": (1, 65535),
+    "media_port_from": (1, 65535),
+    "media_port_to": (1, 65535),
+    "min_days": (0, 3650),
+}
 SHOWN = 40
 
 
@@ -59,7 +71,7 @@ def _problems(spec, params, bounds, prefix):
         field = prefix + name
         kind = option.get("type", "str")
         if kind == "int":
-            low, high = bounds.get(field.replace("[]", ""), bounds.get(name, DEFAULT_BOUNDS))
+            low, high = bounds.get(field.replace("[]", ""), bounds.get(name, BOUNDS.get(name, DEFAULT_BOUNDS)))
             problem = int_problem(value, field, low, high)
             if problem:
                 yield problem
@@ -78,13 +90,14 @@ def int_problems(argument_spec, params, bounds=None):
     return list(_problems(argument_spec, params, bounds or {}, ""))
 
 
-def new_module(argument_spec, bounds=None, **kwargs):
-    """``AnsibleModule(argument_spec, **kwargs)`` once the whole numbers are known to be sound; otherwise the
+def new_module(module_class, argument_spec, bounds=None, **kwargs):
+    """``module_class(argument_spec=argument_spec, **kwargs)`` (``AnsibleModule``) once the whole numbers are known to be sound; otherwise the
     module's failure answer (JSON on stdout, exit 1), as ``fail_json`` writes it.
 
-    ``bounds``: ``{option: (low, high)}``; a suboption is named ``parent.option`` (``containers.wait_timeout``)."""
+    ``bounds``: ``{option: (low, high)}`` where an option's range differs from ``BOUNDS``; a suboption is named
+    ``parent.option`` (``containers.wait_timeout``)."""
     problems = int_problems(argument_spec, basic._load_params(), bounds)
     if problems:
         print(json.dumps({"failed": True, "msg": " ".join(problems)}))
         sys.exit(1)
-    return basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
+    return module_class(argument_spec=argument_spec, **kwargs)

@@ -91,6 +91,7 @@ command:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.bounded import MAX_TIMEOUT, check_timeout
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -99,7 +100,8 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.haproxy import (
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=dict(
             socket=dict(type="path", required=True),
             backend=dict(type="str", required=True),

@@ -126,13 +126,15 @@ ansible_facts:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.topology import GATHER_PARTS, read_topology
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=dict(
             root=dict(type="path", default="/"),
             gather=dict(type="list", elements="str", choices=list(GATHER_PARTS), default=list(GATHER_PARTS)),

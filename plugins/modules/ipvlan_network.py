@@ -161,6 +161,7 @@ changes:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_LABEL
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
@@ -340,7 +341,8 @@ def _explain(exc):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=argument_spec(),
         required_if=[("state", "present", ("parent", "subnet"))],
         supports_check_mode=True,

@@ -132,6 +132,7 @@ skipped:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import MANAGED_FILTER
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
@@ -186,7 +187,8 @@ def summary_row(name, result):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_client.docker_argument_spec(
             containers=dict(type="list", elements="str", default=[]),
             period_ms=dict(type="float", default=20.0),

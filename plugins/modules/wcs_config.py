@@ -221,6 +221,7 @@ kept_paths:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.conf_files import (
     apply_removal, check_file_names, ensure_directory, plan_marks, plan_removal, read_text, write_marker,
@@ -304,7 +305,7 @@ def remove_all(module, dirs, extra_files):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     try:
         dirs = checked_dirs(p["containers"])

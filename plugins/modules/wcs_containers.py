@@ -91,11 +91,15 @@ options:
         description: Becomes C(EXTERNAL_IP) (WCS C(ip)).
         type: str
       password:
-        description: Becomes C(PASSWORD) (SSH into the container). Never shown.
-        type: str
+        description:
+          - Becomes C(PASSWORD) (SSH into the container). Never shown.
+          - Text (a whole number is taken as its digits); a list, mapping, boolean or float is refused.
+        type: raw
       license:
-        description: Becomes C(LICENSE) (WCS licence key). Never shown.
-        type: str
+        description:
+          - Becomes C(LICENSE) (WCS licence key). Never shown.
+          - Text (a whole number is taken as its digits); a list, mapping, boolean or float is refused.
+        type: raw
       conf_dir:
         description: Host directory with the property files, bind-mounted read-only at C(/conf).
         type: path
@@ -143,11 +147,15 @@ options:
     description: Default NUMA memory nodes.
     type: raw
   password:
-    description: Default C(PASSWORD). Never shown.
-    type: str
+    description:
+      - Default C(PASSWORD). Never shown.
+      - Text (a whole number is taken as its digits); a list, mapping, boolean or float is refused.
+    type: raw
   license:
-    description: Default C(LICENSE). Never shown.
-    type: str
+    description:
+      - Default C(LICENSE). Never shown.
+      - Text (a whole number is taken as its digits); a list, mapping, boolean or float is refused.
+    type: raw
   conf_dir:
     description: Default host directory mounted at C(/conf).
     type: path
@@ -328,6 +336,7 @@ pulled:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.container_set import (
     EngineFailure, add_conf_hashes, conf_dir_problems, diff_of, ensure_images, execute, leftovers_of, live_streams,
@@ -354,8 +363,8 @@ def argument_spec():
         ipv4_address=dict(type="str"),
         local_ip=dict(type="str"),
         external_ip=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        license=dict(type="str", no_log=True),
+        password=dict(type="raw", no_log=True),
+        license=dict(type="raw", no_log=True),
         conf_dir=dict(type="path"),
         env=dict(type="dict"),
         memory=dict(type="str"),
@@ -372,8 +381,8 @@ def argument_spec():
         image=dict(type="str"),
         network=dict(type="str"),
         cpuset_mems=dict(type="raw"),
-        password=dict(type="str", no_log=True),
-        license=dict(type="str", no_log=True),
+        password=dict(type="raw", no_log=True),
+        license=dict(type="raw", no_log=True),
         conf_dir=dict(type="path"),
         env=dict(type="dict", default={}),
         memory=dict(type="str"),
@@ -402,7 +411,7 @@ def online_cpus(module, client):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     try:
         # every container checked (names, image, conf_dir, ...) before the first change

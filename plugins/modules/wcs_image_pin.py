@@ -76,6 +76,7 @@ tags:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.constants import ROLLBACK_REPOSITORY
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
@@ -97,7 +98,8 @@ def _tag_target(client, tag):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_argument_spec(
             containers=dict(type="list", elements="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),

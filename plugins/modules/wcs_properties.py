@@ -158,6 +158,7 @@ updated_keys:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.conf_files import read_text, write_text
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -190,7 +191,7 @@ def render(params, existing):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
     path = module.params["path"]
     if os.path.isdir(path):
         module.fail_json(msg="path: %s is wrong: it is a directory. Fix: give the property file's own path, e.g. "

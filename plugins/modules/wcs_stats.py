@@ -199,6 +199,7 @@ cdn_msg:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import constants
 from ansible_collections.mediaops.wcs.plugins.module_utils.bounded import MAX_TIMEOUT, check_timeout
@@ -261,7 +262,8 @@ def _endpoint(module):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=argument_spec(),
         required_one_of=[("container", "url")],
         mutually_exclusive=[("container", "url")],
