@@ -47,11 +47,13 @@ options:
       file (certificate then intermediates) is accepted when O(chain) is empty.
     type: str
   chain:
-    description: The intermediate certificates (PEM), the certificate's issuer first.
+    description: The intermediate certificates (PEM), the certificate's issuer first. Certificates only (a private key
+      here is refused: this option is not hidden).
     type: str
     default: ""
   private_key:
-    description: The certificate's private key (PEM), e.g. from Ansible Vault. Never shown.
+    description: The certificate's private key (PEM; RSA or EC, what browsers and Java's TLS serve with), e.g. from
+      Ansible Vault. Never shown.
     type: str
   private_key_passphrase:
     description: Passphrase of an encrypted O(private_key).
@@ -189,8 +191,11 @@ def plan(module):
                                 "(per host) or both in wcs_tls_per_container.%s" % name)
             bundle = tls.load_bundle(pick("certificate"), pick("chain") or "", pick("private_key"),
                                      pick("private_key_passphrase"), field=field)
-            names = [check_text(n, field + "_names", allow_empty=False) for n in (pick("names") or [])]
-            addresses = [item.get("external_ip"), item.get("ipv4_address")]
+            given = pick("names") or []
+            if not isinstance(given, list):
+                raise PlanError(field + "_names", given, "give a list of DNS names (or addresses) clients use")
+            names = [check_text(n, field + "_names", allow_empty=False) for n in given]
+            addresses = [a for a in (item.get("external_ip"), item.get("ipv4_address")) if isinstance(a, str)]
             result = tls.check_bundle(bundle, names=names, addresses=addresses, min_days=p["min_days"], field=field)
             out.append((name, bundle, os.path.join(conf_dir, p["keystore_name"]), result))
         return out
