@@ -308,6 +308,14 @@ def _check_tasks(hook, field, index):
             "tasks": path, "vars": hook_vars, "index": index}
 
 
+def _whole(value, field, low, high, fix):
+    """validate.check_int, with text limited to ASCII digits and spaces first (its ``\\s`` also takes U+001C-U+001F,
+    which int() then refuses with a ValueError)."""
+    if isinstance(value, str) and not re.match(r"\A *[+-]?[0-9]+ *\Z", value):
+        raise PlanError(field, value, fix)
+    return check_int(value, field, low, high, fix=fix)
+
+
 def _check_status(value, field):
     if value is None:
         return list(DEFAULT_STATUS)
@@ -316,8 +324,8 @@ def _check_status(value, field):
     for code in codes:
         if isinstance(code, bool) or not isinstance(code, (int, str)):
             raise PlanError(field, value, "give HTTP status codes as whole numbers, e.g. [200, 204]")
-        check_int(code, field, fix="give HTTP status codes as whole numbers, e.g. [200, 204]")
-        out.append(check_int(code, field, 100, 599, fix="give HTTP status codes between 100 and 599, e.g. [200, 204]"))
+        _whole(code, field, None, None, "give HTTP status codes as whole numbers, e.g. [200, 204]")
+        out.append(_whole(code, field, 100, 599, "give HTTP status codes between 100 and 599, e.g. [200, 204]"))
     if not out:
         raise PlanError(field, value, "list at least one expected status, e.g. [200, 204]", why="it is empty")
     return out
@@ -346,8 +354,8 @@ def _check_http(hook, field, index):
         raise PlanError(field + ".body", body, "give a string (sent as is) or a mapping/list (sent as JSON)")
     if body is not None:
         _walk_strings(body, field + ".body", lambda text, f: (_placeholders(text, f), text)[1])
-    timeout = check_int(hook.get("timeout", DEFAULT_TIMEOUT), field + ".timeout", 1, MAX_TIMEOUT,
-                        fix="give whole seconds between 1 and %d" % MAX_TIMEOUT)
+    timeout = _whole(hook.get("timeout", DEFAULT_TIMEOUT), field + ".timeout", 1, MAX_TIMEOUT,
+                     "give whole seconds between 1 and %d" % MAX_TIMEOUT)
     certs = hook.get("validate_certs", True)
     if not isinstance(certs, bool):
         raise PlanError(field + ".validate_certs", certs, "give true or false")
