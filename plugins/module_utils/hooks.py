@@ -8,9 +8,9 @@ come from a vault) and the fix. ``hooks_for(value, phase, container, host, image
 one container, with the ``${...}`` placeholders of url, headers, body and vars replaced by the container's values.
 
 URLs are filled per component: a value in the path is percent-encoded as one segment (``/`` and everything but
-``:`` encoded; a value with a ``.`` or ``..`` segment refused), in the query or fragment as one value (everything encoded), in the host only
-when it is a host name or address (letters, digits, ``. - _``); placeholders in the scheme, user-info or port are
-refused. The filled URL is parsed again and refused when its scheme, host, port, user-info or shape (path
+``:`` encoded; a value with a ``.`` or ``..`` segment refused), in the query or fragment as one value (everything
+encoded), in the host only when it is a host name or address (letters, digits, ``. - _``); placeholders in the
+scheme, user-info or port are refused. The filled URL is parsed again and refused when its scheme, host, port, user-info or shape (path
 segments, query parameters) differ from the template's. Header values are checked after filling (no control
 characters, latin-1 as HTTP/1.1 sends them). A hook's default label shows its URL with user-info and query values
 replaced by ``***``. The URL and header checks (``check_url``, ``check_header``, ``redact_url``) are reusable.
