@@ -407,3 +407,23 @@ def test_the_plan_on_a_respelled_live_root_is_the_live_plan(host):
         assert any(s["kind"] == "affinity" for s in planned["steps"])
     tree_plan = ht.plan_changes(state, wcs, house, root=str(root))
     assert any("root is not /" in s["why"] for s in tree_plan["skipped"])
+
+
+URL_PIECES = st.sampled_from(["https://", "http://", "ftp://", "//", "@", ":", "[", "]", "/", "?", "#", "&", "=",
+                              "${name}", "${host}", "$$", "$", "..", ".", "lb", "example.net", "8080", "99999",
+                              "%2F", "\\", " ", "\n", "\u2028", "\x00", "u:p@", "[::1]", "é"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(URL_PIECES, max_size=12), noise=st.text(max_size=8), header=st.text(max_size=20),
+       header_name=st.text(max_size=8))
+def test_any_hook_url_or_header_is_accepted_or_refused_cleanly(pieces, noise, header, header_name):
+    url = "".join(pieces) + noise
+    hooks = {"after_ready": [{"url": url, "headers": {header_name or "X": header}}]}
+    outcome, result = hook_call(hooks, phase="after_ready", host="lb2")
+    shown = result[0]["label"] if outcome == "ok" else result
+    if outcome == "ok":
+        split = urlsplit(result[0]["url"])
+        assert split.scheme in ("http", "https") and split.hostname
+    if len(header) >= 6 and header not in url and header not in header_name:
+        assert header not in shown, "a header value was shown: %s" % shown
