@@ -410,6 +410,18 @@ def read_tasks(root="/", pids=None):
     return tasks
 
 
+def _parent_device(root, device):
+    """The host path of the parent of the device ``device`` links to (a virtio NIC's PCI device: what the kernel
+    reads as ``device/..``), resolved here so no path holds ``..``; None when it is not below ``root``."""
+    resolved = os.path.dirname(os.path.realpath(_path(root, device)))
+    if is_live_root(root):
+        return resolved if resolved != "/" else None
+    base = os.path.realpath(root)
+    if not resolved.startswith(base.rstrip("/") + "/"):
+        return None
+    return "/" + os.path.relpath(resolved, base)
+
+
 def _find_unit_net(root, parent):
     base = "/sys/class/net/%s" % parent
     return base if os.path.isdir(_path(root, base)) else None
@@ -428,14 +440,15 @@ def read_nic(root="/", parent=None, interrupt_names=None):
     if base is None:
         return {"name": parent, "exists": False, "numa_node": None, "queue_irqs": [], "rps": {}, "xps": {}}
     numa = None
-    for rel in ("device/numa_node", "device/../numa_node"):
-        text = _strip(_read(root, base + "/" + rel))
+    devices = [base + "/device"] + [d for d in [_parent_device(root, base + "/device")] if d]
+    for device in devices:
+        text = _strip(_read(root, device + "/numa_node"))
         if text is not None and re.match(r"\A-?\d+\Z", text):
             numa = int(text)
             break
     irqs = []
-    for rel in ("device/msi_irqs", "device/../msi_irqs"):
-        found = [int(n) for n in _listdir(root, base + "/" + rel) if n.isdigit()]
+    for device in devices:
+        found = [int(n) for n in _listdir(root, device + "/msi_irqs") if n.isdigit()]
         if found:
             irqs = found
             break

@@ -359,3 +359,20 @@ def test_a_record_naming_other_files_is_refused(tmp_path):
     record["files"][ht.SYSCTL_DROPIN] = None
     ht.save_record(str(tmp_path), ht.RECORD_PATH, record)
     assert ht.load_record(str(tmp_path)) == record
+
+
+def test_a_virtio_nic_reads_its_pci_parent_through_the_resolved_link(tmp_path):
+    """virtio: /sys/class/net/X/device is the virtio device; NUMA node and MSI vectors are its PCI parent's (the
+    kernel's device/..). Read through the resolved link, without a '..' in any path, and inside the root."""
+    pci = "/sys/devices/pci0000:00/0000:00:03.0"
+    tree.write(str(tmp_path), pci + "/numa_node", "1\n")
+    tree.write(str(tmp_path), pci + "/msi_irqs/41", "msix\n")
+    tree.write(str(tmp_path), pci + "/virtio0/vendor", "0x1af4\n")
+    tree.write(str(tmp_path), "/sys/class/net/ens3/queues/rx-0/rps_cpus", "0\n")
+    os.symlink("../../../devices/pci0000:00/0000:00:03.0/virtio0", str(tmp_path / "sys/class/net/ens3/device"))
+    nic = ht.read_nic(str(tmp_path), "ens3")
+    assert (nic["exists"], nic["numa_node"], nic["queue_irqs"]) == (True, 1, [41])
+    os.remove(str(tmp_path / "sys/class/net/ens3/device"))
+    os.symlink("/sys/devices/pci0000:00/0000:00:03.0/virtio0", str(tmp_path / "sys/class/net/ens3/device"))
+    with pytest.raises(PlanError, match="outside the root"):  # an absolute link would read the live host
+        ht.read_nic(str(tmp_path), "ens3")
