@@ -52,8 +52,9 @@ _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 _HOSTNAME = re.compile(r"\A(?=[^\n]{1,253}\Z)%s(?:\.%s)*\.?\Z" % (_LABEL, _LABEL))
 _HOST_VALUE = re.compile(r"\A[A-Za-z0-9_.-]+\Z")  # what a placeholder may put into a host name
 _ONLY_PLACEHOLDER = re.compile(r"\A\$\{[A-Za-z_]+\}\Z")
-URL_FIX = ("give the URL to call as one line: an http:// or https:// URL with a host, without spaces, e.g. "
+URL_FIX = ("give an http:// or https:// URL with a host, as one line without spaces, e.g. "
            "https://lb.example.net/api/servers/${name}/drain")
+EMPTY_URL_FIX = "give the URL to call, e.g. https://lb.example.net/api/servers/${name}/drain"
 
 
 # ---------------------------------------------------------------------------------------------------- URLs, headers
@@ -127,20 +128,20 @@ def check_host(value, field, shown=None):
                     why="%r is not a host" % (text,))
 
 
-def check_url(value, field):
+def check_url(value, field, shown=None):
     """An http:// or https:// URL with a host (and a port 1-65535 if any), one line without spaces or control
-    characters, parsed the same by urllib and RFC 3986; returns it. Errors show it with user-info and query values
-    hidden (``redact_url``)."""
-    shown = redact_url(value)
+    characters, parsed the same by urllib and RFC 3986; returns it. Errors show ``shown``, by default the URL with
+    user-info and query values hidden (``redact_url``)."""
+    shown = redact_url(value) if shown is None else shown
     if not isinstance(value, str) or not value.strip():
-        raise PlanError(field, shown, URL_FIX)
+        raise PlanError(field, shown, EMPTY_URL_FIX)
     if bad_character(value) is not None or any(c.isspace() for c in value) or "\\" in value:
         raise PlanError(field, shown, URL_FIX, why="it holds a space, a backslash or a control character")
     if len(value) > MAX_URL:
         raise PlanError(field, "%d characters" % len(value), "give a URL of at most %d characters" % MAX_URL)
     parts = _split_url(value)
     if parts is None or parts[0].lower() not in URL_SCHEMES:
-        raise PlanError(field, shown, URL_FIX, why="it is not an http:// or https:// URL")
+        raise PlanError(field, shown, URL_FIX)
     userinfo, host, port = _split_netloc(parts[1])
     check_host(host, field, shown=shown)
     if port and (not re.match(r"\A[0-9]{1,5}\Z", port) or not 0 < int(port) < 65536):
@@ -200,8 +201,10 @@ def _check_url_template(url, field):
     """The URL of an HTTP hook: placeholders only where a value can be filled safely, and a valid URL whatever
     (valid) values fill it."""
     shown = redact_url(url)
-    if not isinstance(url, str) or not url.strip() or bad_character(url) is not None:
-        raise PlanError(field, shown, URL_FIX, why="it is empty, not text or more than one line" if url else None)
+    if not isinstance(url, str) or not url.strip():
+        raise PlanError(field, shown, EMPTY_URL_FIX)
+    if bad_character(url) is not None:
+        raise PlanError(field, shown, URL_FIX, why="it holds a line break or a control character")
     _placeholders(url, field, value=shown)
     parts = _split_url(url)
     if parts is not None:
@@ -210,7 +213,7 @@ def _check_url_template(url, field):
             if text is not None and _placeholders(text, field, value=shown):
                 raise PlanError(field, shown, "write the %s literally (placeholders may fill the host, path, query "
                                 "and fragment)" % what, why="a placeholder in the %s" % what)
-    check_url(_fill(url, {name: "x" for name in PLACEHOLDERS}), field)
+    check_url(_fill(url, {name: "x" for name in PLACEHOLDERS}), field, shown=shown)
     return url
 
 

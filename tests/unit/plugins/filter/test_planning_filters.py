@@ -26,7 +26,7 @@ def test_rollout_hooks_filter():
     assert hooks(spec)["before_drain"][0]["method"] == "POST"
     assert hooks(spec, "before_drain", {"name": "wcs-1"})[0]["url"] == "http://lb/wcs-1"
     with pytest.raises(AnsibleFilterError, match=r"mediaops.wcs.rollout_hooks: wcs_rollout_hooks.before_drain\[0\]"
-                       r".url: 'ftp://x' is wrong: it is not an http:// or https:// URL. Fix: give the URL"):
+                       r".url: 'ftp://x' is wrong. Fix: give an http"):
         hooks({"before_drain": [{"url": "ftp://x"}]})
 
 
