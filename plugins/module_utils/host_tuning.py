@@ -55,7 +55,7 @@ DEFAULT_SYSCTLS = {
     "net.core.wmem_default": 1048576,
     "net.core.netdev_max_backlog": 5000,
 }
-SYSCTL_KEY = re.compile(r"\A(net\.(core|ipv4|ipv6)|vm|kernel)\.[a-z0-9_.]+\Z")
+SYSCTL_KEY = re.compile(r"\A(net\.(core|ipv4|ipv6)|vm|kernel)(\.[a-z0-9_]+)+\Z")
 # Flags of /proc/<pid>/stat (include/linux/sched.h): kernel threads, and tasks the kernel forbids to move.
 PF_KTHREAD = 0x00200000
 PF_NO_SETAFFINITY = 0x04000000
@@ -190,7 +190,11 @@ def wcs_split(plan, online=None):
     if not isinstance(plan, dict):
         raise PlanError("wcs_plan", plan, "run role mediaops.wcs.plan first (it sets the wcs_plan fact)")
     wcs = set()
-    for index, container in enumerate(plan.get("containers") or []):
+    containers = plan.get("containers") or []
+    if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+        raise PlanError("wcs_plan.containers", containers if not isinstance(containers, list) else "(a list)",
+                        "run role mediaops.wcs.plan first (wcs_plan.containers is a list of container entries)")
+    for index, container in enumerate(containers):
         wcs.update(parse_cpuset(container.get("cpuset") or "", "wcs_plan.containers[%d].cpuset" % index))
     if not wcs:
         raise PlanError("wcs_plan.containers[].cpuset", "", "pin the containers (the plan role does by default)",
@@ -205,7 +209,10 @@ def wcs_split(plan, online=None):
                         why="tuning moves interrupts and host processes onto the host's reserved CPUs, and this plan "
                             "keeps none (WCS CPUs %s)" % format_cpuset(wcs))
     network = plan.get("network") or {}
-    parent = nic_name(network.get("parent") if isinstance(network, dict) else None)
+    if not isinstance(network, dict):
+        raise PlanError("wcs_plan.network", network, "run role mediaops.wcs.plan first (wcs_plan.network is a "
+                        "mapping with the parent interface)")
+    parent = nic_name(network.get("parent"))
     return sorted(wcs), sorted(reserved), parent
 
 
@@ -672,8 +679,12 @@ def check_sysctls(values, field="sysctls"):
     for key, value in values.items():
         if not isinstance(key, str) or not SYSCTL_KEY.match(key):
             raise PlanError(field, key, "name a sysctl such as net.core.rmem_max (letters, digits, '_' and '.')")
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-            raise PlanError("%s.%s" % (field, key), value, "give a whole number >= 0")
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and
+                                                                      re.match(r"\A[0-9]{1,19}\Z", value))):
+            raise PlanError("%s.%s" % (field, key), value if not isinstance(value, str) else value[:40],
+                            "give a whole number >= 0")
+        if not 0 <= int(value) < 2 ** 63:
+            raise PlanError("%s.%s" % (field, key), value, "give a whole number from 0 to %d" % (2 ** 63 - 1))
         out[key] = int(value)
     return out
 

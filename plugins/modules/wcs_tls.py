@@ -162,6 +162,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import Net
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
     check_abs_path, check_docker_name, check_text)
 
+MAX_KEYSTORE = 1 << 20
 PER_CONTAINER_KEYS = ("certificate", "chain", "private_key", "private_key_passphrase", "names")
 
 
@@ -208,6 +209,8 @@ def write_keystore(module, path, data):
     if not os.path.isdir(directory):
         module.fail_json(msg="conf_dir %s does not exist. Fix: run the config role first (the site playbook does)."
                          % directory)
+    if os.path.isdir(path):
+        module.fail_json(msg="%s is a directory. Fix: move it away; the keystore is a file of its own." % path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".wcs-tls-")
     try:
         os.fchmod(fd, 0o600)
@@ -216,6 +219,9 @@ def write_keystore(module, path, data):
         module.set_owner_if_different(tmp, module.params["owner"], False)
         module.set_group_if_different(tmp, module.params["group"], False)
         os.replace(tmp, path)
+    except OSError as exc:
+        module.fail_json(msg="could not write the keystore %s: %s. Fix: check the conf directory (space, "
+                         "permissions)." % (path, exc.strerror or exc))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -276,8 +282,8 @@ def main():
         before = None
         if os.path.isfile(path):
             with open(path, "rb") as handle:
-                data = handle.read()
-            same = tls.keystore_matches(data, bundle, p["keystore_password"], p["alias"])
+                data = handle.read(MAX_KEYSTORE + 1)  # a keystore is a few KiB: anything larger is not ours
+            same = len(data) <= MAX_KEYSTORE and tls.keystore_matches(data, bundle, p["keystore_password"], p["alias"])
             before = "(a keystore holding this certificate)" if same else "(another keystore, or one that does not " \
                 "open with keystore_password)"
         else:

@@ -427,3 +427,40 @@ def test_any_hook_url_or_header_is_accepted_or_refused_cleanly(pieces, noise, he
         assert split.scheme in ("http", "https") and split.hostname
     if len(header) >= 6 and header not in url and header not in header_name:
         assert header not in shown, "a header value was shown: %s" % shown
+
+
+@pytest.mark.parametrize("extra", [
+    {"sysctls": {"net.core.rmem_max": "9" * 5000}},
+    {"sysctls": {"net.core.rmem_max": "\u00b2"}},
+    {"sysctls": {"net.core.rmem_max": "5\x1c"}},
+    {"sysctls": {"net.core.rmem_max": 2 ** 70}},
+    {"sysctls": {"net.core..rmem_max": 1}},
+    {"sysctls": {"../../etc/x": 1}},
+    {"plan": {"reserved_cpus": "0", "containers": "x"}},
+    {"plan": {"reserved_cpus": "0", "containers": [5]}},
+    {"plan": {"reserved_cpus": "0", "containers": [{"cpuset": "4"}], "network": "eth0"}},
+    {"root": "/nonexistent-mediaops-wcs-root"},
+    {"root": "/tmp\n"},
+])
+def test_other_tuning_inputs_are_refused_cleanly(host, extra):
+    root, plan = host
+    args = dict(extra)
+    outcome, answer = tuning(args.pop("root", root), args.pop("plan", plan), **args)
+    assert outcome == "refused", answer
+
+
+def test_a_keystore_path_that_is_a_directory_is_refused(tmp_path, pki):
+    cert, chain, key = pki.bundle_pem(sans=("203.0.113.4",))
+    (tmp_path / "conf" / "wss.jks").mkdir(parents=True)
+    outcome, answer = tls_run(tmp_path, cert, key, chain=chain, check_mode=False)
+    assert outcome == "refused" and "is a directory" in answer["msg"], answer
+
+
+def test_a_valid_bundle_is_written_once(tmp_path, pki):
+    cert, chain, key = pki.bundle_pem(sans=("203.0.113.4",))
+    outcome, answer = tls_run(tmp_path, cert, key, chain=chain, check_mode=False,
+                              owner=str(os.getuid()), group=str(os.getgid()))
+    assert outcome == "ok" and answer["changed"] and (tmp_path / "conf" / "wss.jks").is_file(), answer
+    outcome, answer = tls_run(tmp_path, cert, key, chain=chain, check_mode=False,
+                              owner=str(os.getuid()), group=str(os.getgid()))
+    assert outcome == "ok" and not answer["changed"], answer
