@@ -65,20 +65,15 @@ PROCESS_NAMES_SHOWN = 12
 
 
 # ---------------------------------------------------------------------------------------------------- paths
-_LIVE = {}
-
-
 def is_live_root(root):
     """Whether ``root`` is this host's own ``/`` (however spelled: ``//``, ``/.``, ``/tmp/..``, a link to ``/``):
     the tuning then acts on the live kernel. Compared by file identity, never by text."""
     if root in ("", "/", None):
         return True
-    if root not in _LIVE:
-        try:
-            _LIVE[root] = os.path.realpath(root) == "/" or os.path.samefile(root, "/")
-        except (OSError, TypeError, ValueError):
-            _LIVE[root] = False
-    return _LIVE[root]
+    try:
+        return os.path.realpath(root) == "/" or os.path.samefile(root, "/")
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def check_root(root, field="root"):
