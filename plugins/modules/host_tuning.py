@@ -52,7 +52,7 @@ options:
     default: /
   record_path:
     description:
-      - Where the record of previous values lives, below O(root): an absolute file path without C(.) or C(..)
+      - Where the record of previous values lives, below O(root), as an absolute file path without C(.) or C(..)
         segments that stays below O(root) once links are resolved. A record naming anything but the values and
         files tuning writes is refused as damaged.
     type: path

@@ -25,7 +25,7 @@ options:
     type: dict
   root:
     description: Root of the filesystem to read (a recorded sysfs/procfs tree); V(/) is the live host (so are
-      V(//), V(/.) and a link to V(/): compared by file identity). Paths that resolve outside a tree are refused.
+      V(//), V(/.) and a link to V(/), compared by file identity). Paths that resolve outside a tree are refused.
     type: path
     default: /
   record_path:

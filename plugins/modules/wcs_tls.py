@@ -48,7 +48,7 @@ options:
     type: str
   chain:
     description: The intermediate certificates (PEM), the certificate's issuer first. Certificates only (a private key
-      here is refused: this option is not hidden).
+      here is refused, since this option is not hidden).
     type: str
     default: ""
   private_key:
