@@ -112,6 +112,16 @@ def redact_url(url):
     return out
 
 
+def _ascii_host(text):
+    """An internationalised host name in its ASCII (IDNA) form, as the HTTP client sends it; '' when it has none."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return ""
+
+
 def check_host(value, field, shown=None):
     """A host name (letters, digits, ``- _`` in dot-separated labels), an IPv4 address or a bracketed IPv6 one."""
     text = value if isinstance(value, str) else ""
@@ -121,7 +131,7 @@ def check_host(value, field, shown=None):
             return text
         except ValueError:
             pass
-    elif _HOSTNAME.match(text):
+    elif _HOSTNAME.match(_ascii_host(text)):
         return text
     raise PlanError(field, value if shown is None else shown, "give a host name (letters, digits, '-' and '_' in "
                     "dot-separated labels), an IPv4 address or an [IPv6] address",

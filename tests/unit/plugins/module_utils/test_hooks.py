@@ -197,3 +197,9 @@ def test_default_label_redacts_and_given_name_stays():
     assert hook["label"] == "before_drain[0] POST https://***@lb/x?token=***"
     [hook] = hooks_for({"before_drain": [{"url": "https://u:pw@lb/x?token=t", "name": "drain"}]}, "before_drain", C1)
     assert hook["label"] == "before_drain[0] drain"
+
+
+def test_an_internationalised_host_name_still_passes():
+    assert check_url("https://b\u00fccher.example/x", "u")
+    [hook] = hooks_for({"before_drain": [{"url": "https://b\u00fccher.example/${name}"}]}, "before_drain", C1)
+    assert hook["url"] == "https://b\u00fccher.example/wcs-1"
