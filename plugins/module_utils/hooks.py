@@ -240,19 +240,26 @@ def fill_url(template, values, field):
                             why="it would change the URL's host")
         return text
 
+    def encoded(text, safe=""):
+        try:
+            return quote(text, safe=safe)
+        except UnicodeError:
+            raise PlanError(field, text, "give placeholder values that are text (no lone surrogates) for %s"
+                            % redact_url(template), why="it cannot be encoded as UTF-8")
+
     def path_value(text):
         if any(piece in (".", "..") for piece in re.split(r"[/\\]", text)):
             raise PlanError(field, text, "give a value without '.' or '..' segments for the placeholder in the path "
                             "of %s" % redact_url(template), why="a server that decodes %2F would climb the path")
-        return quote(text, safe=":")
+        return encoded(text, safe=":")
 
     filled_host = _fill(host, values, host_value)
     filled = "%s://%s%s%s%s%s" % (
         scheme, "" if userinfo is None else _fill(userinfo, values) + "@", filled_host,
         "" if port is None else ":" + port, _fill(path, values, path_value),
-        "" if query is None else "?" + _fill(query, values, lambda text: quote(text, safe="")))
+        "" if query is None else "?" + _fill(query, values, encoded))
     if fragment is not None:
-        filled += "#" + _fill(fragment, values, lambda text: quote(text, safe=""))
+        filled += "#" + _fill(fragment, values, encoded)
     check_url(filled, field)
     before, after = urlsplit(_fill(template, {n: "x" for n in PLACEHOLDERS})), urlsplit(filled)
     same_host = after.hostname == before.hostname if "$" not in host else \

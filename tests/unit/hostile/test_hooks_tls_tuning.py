@@ -464,3 +464,25 @@ def test_a_valid_bundle_is_written_once(tmp_path, pki):
     outcome, answer = tls_run(tmp_path, cert, key, chain=chain, check_mode=False,
                               owner=str(os.getuid()), group=str(os.getgid()))
     assert outcome == "ok" and not answer["changed"], answer
+
+
+ANY_CHARACTER = st.text(st.characters(exclude_categories=()), max_size=12)  # surrogates and controls included
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=st.sampled_from(PLACEHOLDER_TEMPLATES), name=ANY_CHARACTER, address=ANY_CHARACTER,
+       host=ANY_CHARACTER, image=ANY_CHARACTER)
+def test_placeholder_values_with_any_code_point_are_filled_or_refused_cleanly(template, name, address, host, image):
+    container = {"name": name or "x", "ipv4_address": address}
+    outcome, result = hook_call({"before_drain": [{"url": template, "headers": {"X-Who": "${host}"},
+                                                   "body": {"who": "${name}"}}]},
+                                container=container, host=host, image=image)
+    if outcome == "ok":
+        assert urlsplit(result[0]["url"]).hostname
+
+
+@pytest.mark.parametrize("url", ["https://lb/${host}", "https://lb/?a=${host}", "https://lb/#${host}",
+                                 "https://${host}/"])
+def test_a_lone_surrogate_is_refused(url):
+    outcome, message = one(url, host="a\udcffb")
+    assert outcome == "refused", message
