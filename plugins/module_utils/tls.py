@@ -101,8 +101,9 @@ def _check_cert(cert, field, index, count):
         cert.public_key()
     except x509.DuplicateExtension as exc:
         oid = getattr(exc, "oid", None)
+        name = getattr(oid, "_name", None) or getattr(oid, "dotted_string", None) or "an extension"
         raise PlanError(field, where, "give a certificate with each extension once (ask the CA to reissue it)",
-                        why="it has the extension %s twice" % getattr(oid, "_name", None) or oid)
+                        why="it has the extension %s twice" % name)
     except PARSE_ERRORS + (x509.UnsupportedGeneralNameType,) as exc:
         raise PlanError(field, where, "give a certificate this host can read (RSA or EC key, well-formed "
                         "extensions)", why=_first_line(exc))
