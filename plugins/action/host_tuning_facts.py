@@ -23,7 +23,7 @@ class ActionModule(ActionBase):
         del tmp
         args = _plain(dict(self._task.args))
         root = args.get("root") or "/"
-        if root == "/" or self._connection.transport != "local":
+        if self._connection.transport != "local" or host_tuning.is_live_root(root):
             result.update(self._execute_module(module_name="mediaops.wcs.host_tuning_facts",
                                                module_args=self._task.args, task_vars=task_vars))
             return result

@@ -7,6 +7,14 @@ normalised (defaults filled), raising ``PlanError`` naming the variable path, th
 come from a vault) and the fix. ``hooks_for(value, phase, container, host, image)`` returns one phase's hooks for
 one container, with the ``${...}`` placeholders of url, headers, body and vars replaced by the container's values.
 
+URLs are filled per component: a value in the path is percent-encoded as one segment (``/`` and everything but
+``:`` encoded; a value with a ``.`` or ``..`` segment refused), in the query or fragment as one value (everything
+encoded), in the host only when it is a host name or address (letters, digits, ``. - _``); placeholders in the
+scheme, user-info or port are refused. The filled URL is parsed again and refused when its scheme, host, port, user-info or shape (path
+segments, query parameters) differ from the template's. Header values are checked after filling (no control
+characters, latin-1 as HTTP/1.1 sends them). A hook's default label shows its URL with user-info and query values
+replaced by ``***``. The URL and header checks (``check_url``, ``check_header``, ``redact_url``) are reusable.
+
 A hook is either a task file of the operator's (``{tasks: /abs/file.yml, vars: {...}}``, included with the
 container's plan entry as ``wcs_hook_container`` and the phase as ``wcs_hook_phase``) or an HTTP call
 (``{url, method, headers, body, status_code, timeout, validate_certs, delegate_to}``). Placeholders use
@@ -15,11 +23,13 @@ known, so it is kept for what is known then (vault variables); ``$$`` is a liter
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_text
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_int, check_text
 
 VARIABLE = "wcs_rollout_hooks"
 PHASES = ("before_drain", "after_ready", "on_rollback")
@@ -35,6 +45,142 @@ _PLACEHOLDER = re.compile(r"\$(?:(\$)|\{([^}]*)\}|(.?))", re.S)
 _HEADER_NAME = re.compile(r"\A[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # RFC 9110 token
 _VAR_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 _HOST = re.compile(r"\A[A-Za-z0-9_.:@\[\]-]+\Z")
+URL_SCHEMES = ("http", "https")
+MAX_URL = 8192
+REDACTED = "***"
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOSTNAME = re.compile(r"\A(?=[^\n]{1,253}\Z)%s(?:\.%s)*\.?\Z" % (_LABEL, _LABEL))
+_HOST_VALUE = re.compile(r"\A[A-Za-z0-9_.-]+\Z")  # what a placeholder may put into a host name
+_ONLY_PLACEHOLDER = re.compile(r"\A\$\{[A-Za-z_]+\}\Z")
+URL_FIX = ("give an http:// or https:// URL with a host, as one line without spaces, e.g. "
+           "https://lb.example.net/api/servers/${name}/drain")
+EMPTY_URL_FIX = "give the URL to call, e.g. https://lb.example.net/api/servers/${name}/drain"
+
+
+# ---------------------------------------------------------------------------------------------------- URLs, headers
+def _split_url(text):
+    """(scheme, netloc, path, query or None, fragment or None) by RFC 3986's rules (text is one line)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return None
+    end = len(rest)
+    for char in "/?#":
+        pos = rest.find(char)
+        if pos != -1:
+            end = min(end, pos)
+    netloc, rest = rest[:end], rest[end:]
+    rest, hash_sign, fragment = rest.partition("#")
+    path, question, query = rest.partition("?")
+    return scheme, netloc, path, (query if question else None), (fragment if hash_sign else None)
+
+
+def _split_netloc(netloc):
+    """(userinfo or None, host, port text or None)."""
+    userinfo, at_sign, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):
+        host, bracket, after = hostport.partition("]")
+        host += bracket
+        port = after[1:] if after.startswith(":") else (None if not after else after)
+    else:
+        host, colon, port = hostport.partition(":")
+        port = port if colon else None
+    return (userinfo if at_sign else None), host, port
+
+
+def redact_url(url):
+    """The URL as labels and errors show it: user-info as ``***@``, every query value (and a fragment) as ``***``
+    unless it is only a placeholder. Never fails (any text in, text out)."""
+    if not isinstance(url, str):
+        return "(not text)"
+    parts = _split_url(url)
+    if parts is None:
+        return url if "@" not in url and "?" not in url else REDACTED
+    scheme, netloc, path, query, fragment = parts
+    userinfo, _at, hostport = netloc.rpartition("@")
+    out = "%s://%s%s%s" % (scheme, (REDACTED + "@") if _at else "", hostport, path)
+    if query is not None:
+        items = []
+        for item in query.split("&"):
+            key, equals, value = item.partition("=")
+            if equals:
+                items.append("%s=%s" % (key, value if not value or _ONLY_PLACEHOLDER.match(value) else REDACTED))
+            else:
+                items.append(item if not item or _ONLY_PLACEHOLDER.match(item) else REDACTED)
+        out += "?" + "&".join(items)
+    if fragment is not None:
+        out += "#" + (fragment if not fragment or _ONLY_PLACEHOLDER.match(fragment) else REDACTED)
+    return out
+
+
+def _ascii_host(text):
+    """An internationalised host name in its ASCII (IDNA) form, as the HTTP client sends it; '' when it has none."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return ""
+
+
+def check_host(value, field, shown=None):
+    """A host name (letters, digits, ``- _`` in dot-separated labels), an IPv4 address or a bracketed IPv6 one."""
+    text = value if isinstance(value, str) else ""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            ipaddress.IPv6Address(text[1:-1])
+            return text
+        except ValueError:
+            pass
+    elif _HOSTNAME.match(_ascii_host(text)):
+        return text
+    raise PlanError(field, value if shown is None else shown, "give a host name (letters, digits, '-' and '_' in "
+                    "dot-separated labels), an IPv4 address or an [IPv6] address",
+                    why="%r is not a host" % (text,))
+
+
+def check_url(value, field, shown=None):
+    """An http:// or https:// URL with a host (and a port 1-65535 if any), one line without spaces or control
+    characters, parsed the same by urllib and RFC 3986; returns it. Errors show ``shown``, by default the URL with
+    user-info and query values hidden (``redact_url``)."""
+    shown = redact_url(value) if shown is None else shown
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError(field, shown, EMPTY_URL_FIX)
+    if bad_character(value) is not None or any(c.isspace() for c in value) or "\\" in value:
+        raise PlanError(field, shown, URL_FIX, why="it holds a space, a backslash or a control character")
+    if len(value) > MAX_URL:
+        raise PlanError(field, "%d characters" % len(value), "give a URL of at most %d characters" % MAX_URL)
+    parts = _split_url(value)
+    if parts is None or parts[0].lower() not in URL_SCHEMES:
+        raise PlanError(field, shown, URL_FIX)
+    userinfo, host, port = _split_netloc(parts[1])
+    check_host(host, field, shown=shown)
+    if port and (not re.match(r"\A[0-9]{1,5}\Z", port) or not 0 < int(port) < 65536):
+        raise PlanError(field, shown, URL_FIX, why="its port %r is not a number 1-65535" % (port,))
+    try:
+        split = urlsplit(value)
+        same = (split.scheme.lower(), split.hostname or "", split.port, split.path, split.query) == \
+            (parts[0].lower(), host.strip("[]").lower(), int(port) if port else None, parts[2], parts[3] or "")
+    except ValueError as exc:
+        raise PlanError(field, shown, URL_FIX, why=str(exc))
+    if not same or (userinfo is not None and urlsplit(value).username is None):
+        raise PlanError(field, shown, URL_FIX, why="it reads differently to different URL parsers")
+    return value
+
+
+def check_header(name, value, field, shown=HIDDEN):
+    """One HTTP header: the name an RFC 7230 token, the value text (numbers as their text) without control
+    characters or line breaks, in latin-1 (what HTTP/1.1 sends); returns (name, value text). The value is shown as
+    ``shown`` (hidden by default: headers carry secrets)."""
+    if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        raise PlanError(field, name, "name headers with letters, digits and '-' (an HTTP token), e.g. Authorization")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PlanError("%s.%s" % (field, name), shown, "give one line of text (the value is not shown)")
+    text = str(value)
+    if bad_character(text) is not None or any(ord(c) > 0xFF for c in text):
+        raise PlanError("%s.%s" % (field, name), shown, "give one line of text without control characters or line "
+                        "breaks, in latin-1 (percent-encode anything else; the value is not shown)",
+                        why="it would split the header or cannot be sent")
+    return name, text
 
 
 def _placeholders(text, field, value=None):
@@ -57,8 +203,74 @@ def _placeholders(text, field, value=None):
     return names
 
 
-def _fill(text, values):
-    return _PLACEHOLDER.sub(lambda m: "$" if m.group(1) else str(values[m.group(2)]), text)
+def _fill(text, values, encode=str):
+    return _PLACEHOLDER.sub(lambda m: "$" if m.group(1) else encode(str(values[m.group(2)])), text)
+
+
+def _check_url_template(url, field):
+    """The URL of an HTTP hook: placeholders only where a value can be filled safely, and a valid URL whatever
+    (valid) values fill it."""
+    shown = redact_url(url)
+    if not isinstance(url, str) or not url.strip():
+        raise PlanError(field, shown, EMPTY_URL_FIX)
+    if bad_character(url) is not None:
+        raise PlanError(field, shown, URL_FIX, why="it holds a line break or a control character")
+    _placeholders(url, field, value=shown)
+    parts = _split_url(url)
+    if parts is not None:
+        userinfo, host, port = _split_netloc(parts[1])
+        for what, text in (("scheme", parts[0]), ("user-info", userinfo), ("port", port)):
+            if text is not None and _placeholders(text, field, value=shown):
+                raise PlanError(field, shown, "write the %s literally (placeholders may fill the host, path, query "
+                                "and fragment)" % what, why="a placeholder in the %s" % what)
+    check_url(_fill(url, {name: "x" for name in PLACEHOLDERS}), field, shown=shown)
+    return url
+
+
+def fill_url(template, values, field):
+    """``template`` (checked by the hook check) with its placeholders filled per component; PlanError when a
+    value does not fit where it goes or the result's scheme, host, port, user-info or shape differ."""
+    scheme, netloc, path, query, fragment = _split_url(template)
+    userinfo, host, port = _split_netloc(netloc)
+
+    def host_value(text):
+        if not _HOST_VALUE.match(text):
+            raise PlanError(field, text, "give a host name or address for the placeholder in the host of %s, or "
+                            "move the placeholder into the path or query" % redact_url(template),
+                            why="it would change the URL's host")
+        return text
+
+    def encoded(text, safe=""):
+        try:
+            return quote(text, safe=safe)
+        except UnicodeError:
+            raise PlanError(field, text, "give placeholder values that are text (no lone surrogates) for %s"
+                            % redact_url(template), why="it cannot be encoded as UTF-8")
+
+    def path_value(text):
+        if any(piece in (".", "..") for piece in re.split(r"[/\\]", text)):
+            raise PlanError(field, text, "give a value without '.' or '..' segments for the placeholder in the path "
+                            "of %s" % redact_url(template), why="a server that decodes %2F would climb the path")
+        return encoded(text, safe=":")
+
+    filled_host = _fill(host, values, host_value)
+    filled = "%s://%s%s%s%s%s" % (
+        scheme, "" if userinfo is None else _fill(userinfo, values) + "@", filled_host,
+        "" if port is None else ":" + port, _fill(path, values, path_value),
+        "" if query is None else "?" + _fill(query, values, encoded))
+    if fragment is not None:
+        filled += "#" + _fill(fragment, values, encoded)
+    check_url(filled, field)
+    before, after = urlsplit(_fill(template, {n: "x" for n in PLACEHOLDERS})), urlsplit(filled)
+    same_host = after.hostname == before.hostname if "$" not in host else \
+        after.hostname == filled_host.strip("[]").lower()
+    if (after.scheme, after.port, after.username, after.password) != \
+            (before.scheme, before.port, before.username, before.password) or not same_host or \
+            after.path.count("/") != before.path.count("/") or \
+            (after.query.count("&"), after.query.count("=")) != (before.query.count("&"), before.query.count("=")):
+        raise PlanError(field, redact_url(filled), "give placeholder values that fit the URL %s"
+                        % redact_url(template), why="the filled URL's scheme, host, port or shape differ")
+    return filled
 
 
 def _walk_strings(value, field, func):
@@ -116,17 +328,24 @@ def _check_tasks(hook, field, index):
             "tasks": path, "vars": hook_vars, "index": index}
 
 
+def _whole(value, field, low, high, fix):
+    """validate.check_int, with text limited to ASCII digits and spaces first (its ``\\s`` also takes U+001C-U+001F,
+    which int() then refuses with a ValueError)."""
+    if isinstance(value, str) and not re.match(r"\A *[+-]?[0-9]+ *\Z", value):
+        raise PlanError(field, value, fix)
+    return check_int(value, field, low, high, fix=fix)
+
+
 def _check_status(value, field):
     if value is None:
         return list(DEFAULT_STATUS)
     codes = value if isinstance(value, (list, tuple)) else [value]
     out = []
     for code in codes:
-        if isinstance(code, bool) or not (isinstance(code, int) or (isinstance(code, str) and code.isdigit())):
+        if isinstance(code, bool) or not isinstance(code, (int, str)):
             raise PlanError(field, value, "give HTTP status codes as whole numbers, e.g. [200, 204]")
-        if not 100 <= int(code) <= 599:
-            raise PlanError(field, value, "give HTTP status codes between 100 and 599, e.g. [200, 204]")
-        out.append(int(code))
+        _whole(code, field, None, None, "give HTTP status codes as whole numbers, e.g. [200, 204]")
+        out.append(_whole(code, field, 100, 599, "give HTTP status codes between 100 and 599, e.g. [200, 204]"))
     if not out:
         raise PlanError(field, value, "list at least one expected status, e.g. [200, 204]", why="it is empty")
     return out
@@ -134,14 +353,7 @@ def _check_status(value, field):
 
 def _check_http(hook, field, index):
     _check_keys(hook, field, HTTP_KEYS, "HTTP")
-    url = hook["url"]
-    if not isinstance(url, str) or not url.strip():
-        raise PlanError(field + ".url", url, "give the URL to call, e.g. https://lb.example.net/api/servers/${name}/drain")
-    check_text(url, field + ".url", fix="give one line, e.g. https://lb.example.net/api/servers/${name}/drain")
-    if not re.match(r"\Ahttps?://[^/\s]+", url) or any(c.isspace() for c in url):
-        raise PlanError(field + ".url", url, "give an http:// or https:// URL without spaces, e.g. "
-                        "https://lb.example.net/api/servers/${name}/drain")
-    _placeholders(url, field + ".url")
+    url = _check_url_template(hook["url"], field + ".url")
     method = hook.get("method", "POST")
     if not isinstance(method, str) or method.upper() not in METHODS:
         raise PlanError(field + ".method", method, "use one of %s" % ", ".join(METHODS))
@@ -162,10 +374,8 @@ def _check_http(hook, field, index):
         raise PlanError(field + ".body", body, "give a string (sent as is) or a mapping/list (sent as JSON)")
     if body is not None:
         _walk_strings(body, field + ".body", lambda text, f: (_placeholders(text, f), text)[1])
-    timeout = hook.get("timeout", DEFAULT_TIMEOUT)
-    whole = isinstance(timeout, int) or (isinstance(timeout, str) and timeout.isdigit())
-    if isinstance(timeout, bool) or not whole or not 1 <= int(timeout) <= MAX_TIMEOUT:
-        raise PlanError(field + ".timeout", timeout, "give whole seconds between 1 and %d" % MAX_TIMEOUT)
+    timeout = _whole(hook.get("timeout", DEFAULT_TIMEOUT), field + ".timeout", 1, MAX_TIMEOUT,
+                     "give whole seconds between 1 and %d" % MAX_TIMEOUT)
     certs = hook.get("validate_certs", True)
     if not isinstance(certs, bool):
         raise PlanError(field + ".validate_certs", certs, "give true or false")
@@ -173,7 +383,7 @@ def _check_http(hook, field, index):
     if not isinstance(delegate, str) or not _HOST.match(delegate):
         raise PlanError(field + ".delegate_to", delegate, "name an inventory host (or localhost, the default) "
                         "from which the call is made")
-    return {"kind": "http", "name": _check_name(hook, field, "%s %s" % (method.upper(), url)), "url": url,
+    return {"kind": "http", "name": _check_name(hook, field, "%s %s" % (method.upper(), redact_url(url))), "url": url,
             "method": method.upper(), "headers": {k: str(v) for k, v in headers.items()}, "body": body,
             "body_format": "json" if isinstance(body, (dict, list)) else "raw",
             "status_code": _check_status(hook.get("status_code"), field + ".status_code"),
@@ -227,8 +437,10 @@ def hooks_for(value, phase, container, host="", image="", variable=VARIABLE):
         if hook["kind"] == "tasks":
             hook["vars"] = _walk_strings(hook["vars"], "vars", lambda text, _f: _fill(text, values))
         else:
-            hook["url"] = _fill(hook["url"], values)
-            hook["headers"] = {k: _fill(v, values) for k, v in hook["headers"].items()}
+            field = "%s.%s[%d]" % (variable, phase, hook["index"])
+            hook["url"] = fill_url(hook["url"], values, field + ".url")
+            hook["headers"] = dict(check_header(k, _fill(v, values), field + ".headers")
+                                   for k, v in hook["headers"].items())
             hook["body"] = _walk_strings(hook["body"], "body", lambda text, _f: _fill(text, values))
         out.append(hook)
     return out

@@ -14,6 +14,12 @@ roots work like the live ``/`` (as in topology.py). Three steps, each a plain fu
 * ``apply_steps`` carries the steps out and merges what was there into the record (only the first value found is
   kept, so a second run never overwrites the original); ``revert`` restores the record exactly.
 
+Paths: the live root is told from a test root by what it is (``is_live_root``: ``//``, ``/.`` or a link to ``/``
+are the live root), not by its spelling. The NIC name goes through ``validate.check_interface_name`` before any
+path is built from it; every path below a test root is resolved and refused when it leaves the root (a symlink
+of a recorded tree pointing at the live host); the record path is absolute, without ``..``, below the root
+(``check_record_path``); a record names only the values and files tuning writes (``load_record``).
+
 The mechanisms are those of tuned's ``cpu-partitioning`` profile and ``tuna --isolate``, driven by the plan of
 Docker containers instead of a hand-written CPU list. WCS CPUs are the union of the containers' cpusets, the
 housekeeping CPUs the plan's ``reserved_cpus``.
@@ -29,6 +35,7 @@ import time
 from ansible_collections.mediaops.wcs.plugins.module_utils import cgroups
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpu_plan import format_cpuset, parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import bad_character, check_interface_name
 
 RECORD_PATH = "/var/lib/mediaops-wcs/tuning-record.json"
 DROPIN_NAME = "90-mediaops-wcs.conf"
@@ -48,7 +55,7 @@ DEFAULT_SYSCTLS = {
     "net.core.wmem_default": 1048576,
     "net.core.netdev_max_backlog": 5000,
 }
-SYSCTL_KEY = re.compile(r"\A(net\.(core|ipv4|ipv6)|vm|kernel)\.[a-z0-9_.]+\Z")
+SYSCTL_KEY = re.compile(r"\A(net\.(core|ipv4|ipv6)|vm|kernel)(\.[a-z0-9_]+)+\Z")
 # Flags of /proc/<pid>/stat (include/linux/sched.h): kernel threads, and tasks the kernel forbids to move.
 PF_KTHREAD = 0x00200000
 PF_NO_SETAFFINITY = 0x04000000
@@ -57,9 +64,72 @@ IRQ_PATH = re.compile(r"\A/proc/irq/(\d+)/smp_affinity_list\Z")
 PROCESS_NAMES_SHOWN = 12
 
 
-# ---------------------------------------------------------------------------------------------------- reading
+# ---------------------------------------------------------------------------------------------------- paths
+def is_live_root(root):
+    """Whether ``root`` is this host's own ``/`` (however spelled: ``//``, ``/.``, ``/tmp/..``, a link to ``/``):
+    the tuning then acts on the live kernel. Compared by file identity, never by text."""
+    if root in ("", "/", None):
+        return True
+    try:
+        return os.path.realpath(root) == "/" or os.path.samefile(root, "/")
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def check_root(root, field="root"):
+    """A root to tune or audit: ``/`` (the live host) or an existing directory (a relative path is made absolute)."""
+    if root in ("", None):
+        return "/"
+    if not isinstance(root, str) or bad_character(root) is not None:
+        raise PlanError(field, root, "give / (this host) or the path of a recorded or test tree")
+    if not os.path.isdir(root):
+        raise PlanError(field, root, "give / (this host) or an existing directory holding a recorded tree",
+                        why="it is not a directory")
+    return root if root.startswith("/") else os.path.abspath(root)
+
+
+def _has_dot_segment(path):
+    return any(part in (".", "..") for part in path.split("/"))
+
+
 def _path(root, path):
-    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
+    """``path`` of the host below ``root``. PlanError when ``path`` has a ``.``/``..`` segment or, below a test
+    root, resolves outside it."""
+    if not isinstance(path, str) or not path.startswith("/") or _has_dot_segment(path) or "\0" in path:
+        raise PlanError("path", path, "report this: tuning builds only absolute paths without '.' or '..'",
+                        why="it could leave %s" % (root or "/"))
+    if is_live_root(root):
+        return path
+    full = os.path.join(root, path.lstrip("/"))
+    base = os.path.realpath(root)
+    resolved = os.path.realpath(full)
+    if resolved != base and not resolved.startswith(base.rstrip("/") + "/"):
+        raise PlanError("root", root, "record the tree without links that leave it (or tune / itself)",
+                        why="%s resolves to %s, outside the root" % (path, resolved))
+    return full
+
+
+def check_record_path(path, root="/", field="record_path"):
+    """The record's path as seen inside ``root``: absolute, no ``.``/``..`` segment, not a directory, and below the
+    root once resolved; returns it."""
+    if not isinstance(path, str) or bad_character(path) is not None or not path.startswith("/") or \
+            path.endswith("/") or _has_dot_segment(path.replace("//", "/")) or len(path) > 4096:
+        raise PlanError(field, path, "give an absolute file path without '.' or '..' segments, e.g. %s"
+                        % RECORD_PATH)
+    full = _path(root, path)
+    if os.path.isdir(full):
+        raise PlanError(field, path, "name a file, e.g. %s" % RECORD_PATH, why="it is a directory")
+    return path
+
+
+def nic_name(parent, field="wcs_plan.network.parent"):
+    """The network parent of a plan, checked as an interface name (it becomes a /sys path); None when unset."""
+    if parent in (None, ""):
+        return None
+    return check_interface_name(parent, field)
+
+
+# ---------------------------------------------------------------------------------------------------- reading
 
 
 def _read(root, path, default=None):
@@ -115,7 +185,11 @@ def wcs_split(plan, online=None):
     if not isinstance(plan, dict):
         raise PlanError("wcs_plan", plan, "run role mediaops.wcs.plan first (it sets the wcs_plan fact)")
     wcs = set()
-    for index, container in enumerate(plan.get("containers") or []):
+    containers = plan.get("containers") or []
+    if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+        raise PlanError("wcs_plan.containers", containers if not isinstance(containers, list) else "(a list)",
+                        "run role mediaops.wcs.plan first (wcs_plan.containers is a list of container entries)")
+    for index, container in enumerate(containers):
         wcs.update(parse_cpuset(container.get("cpuset") or "", "wcs_plan.containers[%d].cpuset" % index))
     if not wcs:
         raise PlanError("wcs_plan.containers[].cpuset", "", "pin the containers (the plan role does by default)",
@@ -129,7 +203,11 @@ def wcs_split(plan, online=None):
                         "core of each NUMA node) and plan again",
                         why="tuning moves interrupts and host processes onto the host's reserved CPUs, and this plan "
                             "keeps none (WCS CPUs %s)" % format_cpuset(wcs))
-    parent = (plan.get("network") or {}).get("parent") or None
+    network = plan.get("network") or {}
+    if not isinstance(network, dict):
+        raise PlanError("wcs_plan.network", network, "run role mediaops.wcs.plan first (wcs_plan.network is a "
+                        "mapping with the parent interface)")
+    parent = nic_name(network.get("parent"))
     return sorted(wcs), sorted(reserved), parent
 
 
@@ -334,6 +412,18 @@ def read_tasks(root="/", pids=None):
     return tasks
 
 
+def _parent_device(root, device):
+    """The host path of the parent of the device ``device`` links to (a virtio NIC's PCI device: what the kernel
+    reads as ``device/..``), resolved here so no path holds ``..``; None when it is not below ``root``."""
+    resolved = os.path.dirname(os.path.realpath(_path(root, device)))
+    if is_live_root(root):
+        return resolved if resolved != "/" else None
+    base = os.path.realpath(root)
+    if not resolved.startswith(base.rstrip("/") + "/"):
+        return None
+    return "/" + os.path.relpath(resolved, base)
+
+
 def _find_unit_net(root, parent):
     base = "/sys/class/net/%s" % parent
     return base if os.path.isdir(_path(root, base)) else None
@@ -345,20 +435,22 @@ def read_nic(root="/", parent=None, interrupt_names=None):
     Queue IRQs: the MSI vectors of its PCI device (``device/msi_irqs``, or the parent device's for virtio), else
     IRQs whose /proc/interrupts name holds the interface name. RPS/XPS: ``{queue: [cpus]}`` per rx/tx queue.
     """
+    parent = nic_name(parent, "parent")
     if not parent:
         return {"name": "", "exists": False, "numa_node": None, "queue_irqs": [], "rps": {}, "xps": {}}
     base = _find_unit_net(root, parent)
     if base is None:
         return {"name": parent, "exists": False, "numa_node": None, "queue_irqs": [], "rps": {}, "xps": {}}
     numa = None
-    for rel in ("device/numa_node", "device/../numa_node"):
-        text = _strip(_read(root, base + "/" + rel))
+    devices = [base + "/device"] + [d for d in [_parent_device(root, base + "/device")] if d]
+    for device in devices:
+        text = _strip(_read(root, device + "/numa_node"))
         if text is not None and re.match(r"\A-?\d+\Z", text):
             numa = int(text)
             break
     irqs = []
-    for rel in ("device/msi_irqs", "device/../msi_irqs"):
-        found = [int(n) for n in _listdir(root, base + "/" + rel) if n.isdigit()]
+    for device in devices:
+        found = [int(n) for n in _listdir(root, device + "/msi_irqs") if n.isdigit()]
         if found:
             irqs = found
             break
@@ -543,7 +635,7 @@ def table(state):
                  "drop-in %s present" % GRUB_DROPIN if state["grub_dropin"] else ""))
     rows.append(("sysctls", " ".join("%s=%s" % (k.replace("net.core.", ""), "-" if v is None else v)
                                      for k, v in sorted(state["sysctls"].items())), ""))
-    if state["root"] not in ("", "/") and not state["irqs"] and not procs["host_tasks_on_wcs"]:
+    if not is_live_root(state["root"]) and not state["irqs"] and not procs["host_tasks_on_wcs"]:
         verdict = ("not recorded", "this tree has no /proc/irq and no tasks: record them to audit (%s)"
                    % state["root"])
     else:
@@ -582,8 +674,12 @@ def check_sysctls(values, field="sysctls"):
     for key, value in values.items():
         if not isinstance(key, str) or not SYSCTL_KEY.match(key):
             raise PlanError(field, key, "name a sysctl such as net.core.rmem_max (letters, digits, '_' and '.')")
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-            raise PlanError("%s.%s" % (field, key), value, "give a whole number >= 0")
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and
+                                                                      re.match(r"\A[0-9]{1,19}\Z", value))):
+            raise PlanError("%s.%s" % (field, key), value if not isinstance(value, str) else value[:40],
+                            "give a whole number >= 0")
+        if not 0 <= int(value) < 2 ** 63:
+            raise PlanError("%s.%s" % (field, key), value, "give a whole number from 0 to %d" % (2 ** 63 - 1))
         out[key] = int(value)
     return out
 
@@ -636,7 +732,7 @@ def plan_changes(state, wcs, housekeeping, options=None, root="/", move_tasks=No
     sysctls = check_sysctls(opts["sysctls"])
     wcs_set, house = set(wcs), sorted(housekeeping)
     house_text = format_cpuset(house)
-    live = root in ("", "/")
+    live = is_live_root(root)
     move_tasks = live if move_tasks is None else move_tasks
     steps, skipped, commands = [], [], []
 
@@ -844,21 +940,71 @@ def remember(root, record, steps):
 
 
 # ---------------------------------------------------------------------------------------------------- applying
+_RECORD_VALUE = re.compile(r"\A(/proc/irq/[0-9]{1,9}/smp_affinity_list|/proc/irq/default_smp_affinity|%s"
+                           r"|/sys/class/net/[A-Za-z0-9_.@-]{1,15}/queues/rx-[0-9]{1,9}/rps_cpus"
+                           r"|/sys/devices/system/cpu/cpu[0-9]{1,9}/cpufreq/scaling_governor"
+                           r"|/proc/sys/(net/(core|ipv4|ipv6)|vm|kernel)/[a-z0-9_/]+)\Z" % re.escape(WORKQUEUE_CPUMASK))
+RECORD_FILES = frozenset((SYSTEM_CONF_DROPIN, SYSCTL_DROPIN, GRUB_DROPIN) + IRQBALANCE_CONFIGS
+                         + tuple(SERVICE_DROPIN % service for service in SERVICES))
+_RECORD_FIX = "move the damaged file away (then revert by hand from it, or start over)"
+
+
+def _check_record(record, where):
+    """A record names only what tuning writes: its values (IRQ, RPS, governor, sysctl paths), its files (the
+    drop-ins and irqbalance's config), tasks by tid:starttime. Anything else is refused before revert acts on it."""
+    def bad(why):
+        raise PlanError("record", where, _RECORD_FIX, why=why)
+    for key in ("values", "files", "tasks", "refused_irqs"):
+        if not isinstance(record.get(key, {}), dict):
+            bad("its %s is not a mapping" % key)
+    for path, before in record.get("values", {}).items():
+        if not _RECORD_VALUE.match(path) or _has_dot_segment(path):
+            bad("it names the value %r, which tuning never writes" % (path,))
+        if before is not None and not isinstance(before, str):
+            bad("the value of %s is not text" % path)
+    for path, prior in record.get("files", {}).items():
+        if path not in RECORD_FILES:
+            bad("it names the file %r, which tuning never writes" % (path,))
+        if prior is not None and not (isinstance(prior, dict) and isinstance(prior.get("content"), str)
+                                      and isinstance(prior.get("mode", 0o644), int)
+                                      and not isinstance(prior.get("mode", 0o644), bool)
+                                      and 0 <= prior.get("mode", 0o644) <= 0o7777):
+            bad("the entry of %s is not {content, mode}" % path)
+    for key, task in record.get("tasks", {}).items():
+        if not re.match(r"\A[0-9]{1,9}:[0-9]{1,20}\Z", str(key)) or not isinstance(task, dict) or \
+                not isinstance(task.get("pid"), int) or isinstance(task.get("pid"), bool) or \
+                not isinstance(task.get("cpus"), str):
+            bad("its task entry %r is not tid:starttime -> {pid, comm, cpus}" % (key,))
+        try:
+            parse_cpuset(task["cpus"], "record.tasks")
+        except PlanError:
+            bad("its task entry %r holds the CPU list %r" % (key, task["cpus"]))
+    for field in ("wcs_cpus", "housekeeping_cpus"):
+        try:
+            if not isinstance(record.get(field, ""), str):
+                raise PlanError(field, record.get(field), "a CPU list")
+            parse_cpuset(record.get(field, ""), field)
+        except PlanError:
+            bad("its %s is not a CPU list" % field)
+    return record
+
+
 def load_record(root="/", path=RECORD_PATH):
+    check_record_path(path, root)
     text = _read(root, path)
     if not text:
         return {}
     try:
         record = json.loads(text)
-    except ValueError:
-        raise PlanError("record", _path(root, path), "move the damaged file away (then revert by hand from it, or "
-                        "start over)", why="it is not JSON")
-    return record if isinstance(record, dict) else {}
+    except (ValueError, RecursionError):
+        raise PlanError("record", _path(root, path), _RECORD_FIX, why="it is not JSON")
+    return _check_record(record, _path(root, path)) if isinstance(record, dict) else {}
 
 
 def save_record(root, path, record):
     """Writes the record atomically with mode 0600 (it holds only paths, CPU lists and file contents we wrote
     over; 0600 because the files restored from it are root's)."""
+    check_record_path(path, root)
     full = _path(root, path)
     os.makedirs(os.path.dirname(full), mode=0o700, exist_ok=True)
     tmp = full + ".tmp"
@@ -1070,6 +1216,8 @@ def audit_result(plan, root="/", record_path=RECORD_PATH, container_ids=(), pids
     A plan that tuning would refuse (e.g. no reserved CPUs) is still audited against its WCS CPUs; the refusal is
     the last line of the table. PlanError for an unreadable tree.
     """
+    root = check_root(root)
+    check_record_path(record_path, root)
     online = online_cpus(root) or None
     refusal = ""
     try:
@@ -1077,9 +1225,12 @@ def audit_result(plan, root="/", record_path=RECORD_PATH, container_ids=(), pids
     except PlanError as err:
         refusal = str(err)
         plan = plan if isinstance(plan, dict) else {}
-        wcs = sorted({cpu for c in plan.get("containers") or [] for cpu in parse_cpuset(c.get("cpuset") or "")})
+        containers = plan.get("containers") if isinstance(plan.get("containers"), list) else []
+        wcs = sorted({cpu for c in containers if isinstance(c, dict) and isinstance(c.get("cpuset"), str)
+                      for cpu in parse_cpuset(c["cpuset"])})
         house = []
-        parent = (plan.get("network") or {}).get("parent")
+        network = plan.get("network") if isinstance(plan.get("network"), dict) else {}
+        parent = nic_name(network.get("parent"))
     state = audit(root, wcs, house, parent, container_ids=list(container_ids), record=load_record(root, record_path),
                   pids=set(pids) or None)
     lines = table(state)

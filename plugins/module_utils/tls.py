@@ -4,7 +4,10 @@
 the server reads (PKCS#12, which Java's JKS loader also reads: ``keystore.type.compat``, JDK 8u60+ / 9+).
 
 Needs the ``cryptography`` package (Debian: python3-cryptography). Every check raises
-``PlanError(field, value, fix, why)``, whose value never holds key material.
+``PlanError(field, value, fix, why)``, whose value never holds key material. Whatever PEM text is given (garbage,
+an unknown key algorithm, a certificate with a duplicate or malformed extension, a private key pasted into the
+certificate or chain), the answer is such an error, never another exception: ``load_bundle`` parses every part a
+later step reads. Keys are RSA or EC (what browsers and WCS's Java TLS serve with).
 
 - ``load_bundle(cert_pem, chain_pem, key_pem, passphrase, field)`` -> Bundle (parsing errors named by field);
 - ``check_bundle(bundle, names, addresses, min_days, now)``: key matches the certificate, the chain is in order
@@ -23,7 +26,8 @@ try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError as exc:  # reported by the module with missing_required_lib
@@ -33,6 +37,9 @@ except ImportError as exc:  # reported by the module with missing_required_lib
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 
 MAX_PEM = 256 * 1024
+KEY_FIX = "give the PEM private key (RSA or EC) of the certificate, with the right passphrase"
+# What parsing user-given PEM/DER may raise besides PlanError (cryptography's Rust and OpenSSL layers).
+PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError) if HAS_CRYPTOGRAPHY else (ValueError,)
 
 
 class Bundle:
@@ -42,43 +49,98 @@ class Bundle:
         self.cert, self.chain, self.key = cert, list(chain), key
 
 
-def _pem_text(value, field, what):
+def _first_line(exc):
+    return (str(exc).split("\n", maxsplit=1)[0][:200] or type(exc).__name__).strip()
+
+
+def _pem_text(value, field, what, certificates=False):
     if not isinstance(value, str) or not value.strip():
         raise PlanError(field, "(empty)" if not value else "(not text)", "give the %s in PEM form (from a vault)" % what)
     if len(value) > MAX_PEM:
         raise PlanError(field, "%d characters" % len(value), "give one PEM %s (at most %d characters)" % (what, MAX_PEM))
+    if certificates and "PRIVATE KEY" in value:
+        raise PlanError(field, "(a private key block, not shown)", "give only certificates here; the private key goes "
+                        "in wcs_tls_private_key, which is never shown", why="it holds a private key")
     return value.encode("utf-8", "replace")
+
+
+def _load_key(data, passphrase, field):
+    if passphrase is not None and not isinstance(passphrase, str):
+        raise PlanError(field + "_passphrase", "(hidden)", "give the passphrase as text")
+    try:
+        secret = passphrase.encode("utf-8") if passphrase else None
+    except UnicodeError:
+        raise PlanError(field + "_passphrase", "(hidden)", "give the passphrase as text", why="it is not UTF-8")
+    try:
+        key = serialization.load_pem_private_key(data, password=secret)
+    except TypeError as exc:
+        raise PlanError(field, "(hidden)", "give the key's passphrase in %s_passphrase (or an unencrypted key)"
+                        % field, why=_first_line(exc))
+    except UnsupportedAlgorithm:
+        raise PlanError(field, "(hidden)", KEY_FIX, why="its algorithm is not one this host's cryptography knows")
+    except PARSE_ERRORS as exc:
+        raise PlanError(field, "(hidden)", KEY_FIX, why=_first_line(exc))
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        kind = type(key).__name__.replace("PrivateKey", "").lstrip("_") or "another"
+        raise PlanError(field, "(hidden)", KEY_FIX, why="it is a %s key, which browsers and WCS's TLS do not serve "
+                        "with" % kind)
+    return key
+
+
+def _check_cert(cert, field, index, count):
+    """Reads every part of ``cert`` a later step uses, so a certificate cryptography only half parses (duplicate or
+    malformed extensions, an unknown key or signature algorithm, a bad name) is refused here."""
+    where = "certificate %d" % (index + 1) if count > 1 else "the certificate"
+    try:
+        subject = cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        _not_after(cert)
+        _not_before(cert)
+        cert.fingerprint(hashes.SHA256())
+        extensions = cert.extensions
+        cert.public_key()
+    except x509.DuplicateExtension as exc:
+        oid = getattr(exc, "oid", None)
+        name = getattr(oid, "_name", None) or getattr(oid, "dotted_string", None) or "an extension"
+        raise PlanError(field, where, "give a certificate with each extension once (ask the CA to reissue it)",
+                        why="it has the extension %s twice" % name)
+    except PARSE_ERRORS + (x509.UnsupportedGeneralNameType,) as exc:
+        raise PlanError(field, where, "give a certificate this host can read (RSA or EC key, well-formed "
+                        "extensions)", why=_first_line(exc))
+    try:
+        sans_of(extensions)
+    except PARSE_ERRORS as exc:
+        raise PlanError(field, "%s (%s)" % (where, subject), "give a certificate whose subjectAltName holds DNS names "
+                        "and IP addresses", why=_first_line(exc))
 
 
 def load_bundle(cert_pem, chain_pem, key_pem, passphrase=None, field="wcs_tls"):
     """Parses the three PEM texts; the chain may be empty (a certificate signed directly by a root)."""
-    certs = _load_certs(_pem_text(cert_pem, field + "_certificate", "certificate"), field + "_certificate")
+    certs = _load_certs(_pem_text(cert_pem, field + "_certificate", "certificate", certificates=True),
+                        field + "_certificate")
+    if chain_pem is not None and not isinstance(chain_pem, str):
+        raise PlanError(field + "_chain", "(not text)", "give the intermediate certificates in PEM form (or nothing)")
     if len(certs) > 1 and not (chain_pem or "").strip():
         certs, chain = certs[:1], certs[1:]  # a full-chain file given as the certificate
     else:
-        chain = _load_certs(chain_pem.encode("utf-8", "replace"), field + "_chain") if (chain_pem or "").strip() \
-            else []
+        chain = _load_certs(_pem_text(chain_pem, field + "_chain", "chain", certificates=True), field + "_chain") \
+            if (chain_pem or "").strip() else []
     if len(certs) != 1:
         raise PlanError(field + "_certificate", "%d certificates" % len(certs),
                         "give the server certificate alone here and its intermediates in %s_chain" % field)
-    key_bytes = _pem_text(key_pem, field + "_private_key", "private key")
-    try:
-        key = serialization.load_pem_private_key(key_bytes, password=passphrase.encode() if passphrase else None)
-    except TypeError as exc:
-        raise PlanError(field + "_private_key", "(hidden)", "give the key's passphrase in %s_private_key_passphrase "
-                        "(or an unencrypted key)" % field, why=str(exc))
-    except ValueError as exc:
-        raise PlanError(field + "_private_key", "(hidden)", "give a PEM private key (RSA or EC) that matches the "
-                        "certificate, with the right passphrase", why=str(exc).split("\n", maxsplit=1)[0][:200])
+    _check_cert(certs[0], field + "_certificate", 0, 1)
+    for index, cert in enumerate(chain):
+        _check_cert(cert, field + "_chain", index, len(chain))
+    key = _load_key(_pem_text(key_pem, field + "_private_key", "private key"), passphrase, field + "_private_key")
     return Bundle(certs[0], chain, key)
 
 
 def _load_certs(data, field):
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+    except PARSE_ERRORS as exc:
         raise PlanError(field, "(PEM text)", "give PEM certificates (-----BEGIN CERTIFICATE-----)",
-                        why=str(exc).split("\n", maxsplit=1)[0][:200])
+                        why=_first_line(exc))
     return certs
 
 
@@ -94,13 +156,18 @@ def _not_before(cert):
     return getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
 
 
-def sans(cert):
-    """(dns names, ip addresses) of the certificate's subjectAltName."""
+def sans_of(extensions):
+    """(dns names, ip addresses) of a certificate's extensions' subjectAltName."""
     try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        ext = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return [], []
     return ext.get_values_for_type(x509.DNSName), [str(a) for a in ext.get_values_for_type(x509.IPAddress)]
+
+
+def sans(cert):
+    """(dns names, ip addresses) of the certificate's subjectAltName (a certificate from load_bundle)."""
+    return sans_of(cert.extensions)
 
 
 def covers(cert, name):
@@ -127,7 +194,7 @@ def _issued_by(cert, issuer):
     try:
         cert.verify_directly_issued_by(issuer)
         return True
-    except (ValueError, TypeError, InvalidSignature):
+    except PARSE_ERRORS + (InvalidSignature,):
         return False
 
 
@@ -184,7 +251,7 @@ def keystore_matches(data, bundle, password, alias):
     alias; False when it differs or cannot be opened."""
     try:
         loaded = pkcs12.load_pkcs12(data, password.encode())
-    except (ValueError, TypeError):
+    except PARSE_ERRORS:
         return False
     if loaded.key is None or loaded.cert is None:
         return False

@@ -44,12 +44,17 @@ options:
   root:
     description:
       - Root of the filesystem to work on. Anything but V(/) is for tests and image builds; tasks are then not
-        moved and no command (systemctl, update-grub) runs.
+        moved and no command (systemctl, update-grub) runs. V(//), V(/.) or a link to V(/) are the live host
+        (compared by file identity, not by spelling). Below another root, a path that resolves outside it (a
+        link of a recorded tree) is refused, and so is a C(network.parent) of the plan that is not an interface
+        name.
     type: path
     default: /
   record_path:
     description:
-      - Where the record of previous values lives, below O(root).
+      - Where the record of previous values lives, below O(root), as an absolute file path without C(.) or C(..)
+        segments that stays below O(root) once links are resolved. A record naming anything but the values and
+        files tuning writes is refused as damaged.
     type: path
     default: /var/lib/mediaops-wcs/tuning-record.json
   irqs:
@@ -318,8 +323,12 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    root, record_path = p["root"], p["record_path"]
-    live = root in ("", "/")
+    try:
+        root = ht.check_root(p["root"])
+        record_path = ht.check_record_path(p["record_path"], root)
+    except PlanError as err:
+        module.fail_json(msg=str(err))
+    live = ht.is_live_root(root)
     if os.geteuid() != 0 and live:
         module.fail_json(msg="host_tuning needs root (IRQ affinities, sysctls, other users' tasks). Fix: become: true")
     try:

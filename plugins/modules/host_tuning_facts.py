@@ -24,11 +24,13 @@ options:
         containers' CPUs, if any) and RV(refusal) says why tuning would refuse.
     type: dict
   root:
-    description: Root of the filesystem to read (a recorded sysfs/procfs tree); V(/) is the live host.
+    description: Root of the filesystem to read (a recorded sysfs/procfs tree); V(/) is the live host (so are
+      V(//), V(/.) and a link to V(/), compared by file identity). Paths that resolve outside a tree are refused.
     type: path
     default: /
   record_path:
-    description: The tuning record of M(mediaops.wcs.host_tuning), below O(root) (IRQs the kernel refused).
+    description: The tuning record of M(mediaops.wcs.host_tuning), below O(root) (IRQs the kernel refused); an
+      absolute file path without C(.) or C(..) segments.
     type: path
     default: /var/lib/mediaops-wcs/tuning-record.json
   container_ids:
@@ -139,8 +141,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    live = p["root"] in ("", "/")
     try:
+        live = ht.is_live_root(ht.check_root(p["root"]))
         result = ht.audit_result(p["plan"], p["root"], p["record_path"], container_ids(module, live),
                                  p["process_pids"])
     except PlanError as err:

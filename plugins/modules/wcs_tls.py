@@ -47,11 +47,13 @@ options:
       file (certificate then intermediates) is accepted when O(chain) is empty.
     type: str
   chain:
-    description: The intermediate certificates (PEM), the certificate's issuer first.
+    description: The intermediate certificates (PEM), the certificate's issuer first. Certificates only (a private key
+      here is refused, since this option is not hidden).
     type: str
     default: ""
   private_key:
-    description: The certificate's private key (PEM), e.g. from Ansible Vault. Never shown.
+    description: The certificate's private key (PEM; RSA or EC, what browsers and Java's TLS serve with), e.g. from
+      Ansible Vault. Never shown.
     type: str
   private_key_passphrase:
     description: Passphrase of an encrypted O(private_key).
@@ -160,6 +162,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.netns_http import Net
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
     check_abs_path, check_docker_name, check_text)
 
+MAX_KEYSTORE = 1 << 20
 PER_CONTAINER_KEYS = ("certificate", "chain", "private_key", "private_key_passphrase", "names")
 
 
@@ -189,8 +192,11 @@ def plan(module):
                                 "(per host) or both in wcs_tls_per_container.%s" % name)
             bundle = tls.load_bundle(pick("certificate"), pick("chain") or "", pick("private_key"),
                                      pick("private_key_passphrase"), field=field)
-            names = [check_text(n, field + "_names", allow_empty=False) for n in (pick("names") or [])]
-            addresses = [item.get("external_ip"), item.get("ipv4_address")]
+            given = pick("names") or []
+            if not isinstance(given, list):
+                raise PlanError(field + "_names", given, "give a list of DNS names (or addresses) clients use")
+            names = [check_text(n, field + "_names", allow_empty=False) for n in given]
+            addresses = [a for a in (item.get("external_ip"), item.get("ipv4_address")) if isinstance(a, str)]
             result = tls.check_bundle(bundle, names=names, addresses=addresses, min_days=p["min_days"], field=field)
             out.append((name, bundle, os.path.join(conf_dir, p["keystore_name"]), result))
         return out
@@ -203,6 +209,8 @@ def write_keystore(module, path, data):
     if not os.path.isdir(directory):
         module.fail_json(msg="conf_dir %s does not exist. Fix: run the config role first (the site playbook does)."
                          % directory)
+    if os.path.isdir(path):
+        module.fail_json(msg="%s is a directory. Fix: move it away; the keystore is a file of its own." % path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".wcs-tls-")
     try:
         os.fchmod(fd, 0o600)
@@ -211,6 +219,9 @@ def write_keystore(module, path, data):
         module.set_owner_if_different(tmp, module.params["owner"], False)
         module.set_group_if_different(tmp, module.params["group"], False)
         os.replace(tmp, path)
+    except OSError as exc:
+        module.fail_json(msg="could not write the keystore %s: %s. Fix: check the conf directory (space, "
+                         "permissions)." % (path, exc.strerror or exc))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -271,8 +282,8 @@ def main():
         before = None
         if os.path.isfile(path):
             with open(path, "rb") as handle:
-                data = handle.read()
-            same = tls.keystore_matches(data, bundle, p["keystore_password"], p["alias"])
+                data = handle.read(MAX_KEYSTORE + 1)  # a keystore is a few KiB: anything larger is not ours
+            same = len(data) <= MAX_KEYSTORE and tls.keystore_matches(data, bundle, p["keystore_password"], p["alias"])
             before = "(a keystore holding this certificate)" if same else "(another keystore, or one that does not " \
                 "open with keystore_password)"
         else:

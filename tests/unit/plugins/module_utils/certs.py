@@ -59,3 +59,27 @@ class PKI:
     def bundle_pem(self, **kw):
         leaf, leaf_key = self.leaf(**kw)
         return pem(leaf), pem(self.inter) + pem(self.root), pem(leaf_key)
+
+
+# An extension OID encoded with as many bytes as subjectAltName's (2.5.29.17 -> 2.5.29.99): renaming it in the DER
+# gives a certificate with two subjectAltName extensions, which CertificateBuilder refuses to make.
+_SAN_OID_DER = bytes.fromhex("0603551d11")
+_STAND_IN_OID_DER = bytes.fromhex("0603551d63")
+
+
+def cert_with_two_sans(subject_key, sans_one=("203.0.113.4",), sans_two=("media1.example.net",), days=90):
+    """A self-signed certificate with two subjectAltName extensions (its signature no longer verifies: the DER was
+    edited after signing; a self-signed leaf with no chain is not verified by wcs_tls)."""
+    first = cert("two-sans.example.net", subject_key, "two-sans.example.net", subject_key, sans=sans_one, days=days)
+    second = x509.SubjectAlternativeName([x509.DNSName(n) for n in sans_two])
+    builder = (x509.CertificateBuilder()
+               .subject_name(first.subject).issuer_name(first.issuer).public_key(subject_key.public_key())
+               .serial_number(first.serial_number)
+               .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=days))
+               .add_extension(first.extensions.get_extension_for_class(x509.SubjectAlternativeName).value,
+                              critical=False)
+               .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.99"), second.public_bytes()),
+                              critical=False))
+    der = builder.sign(subject_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    assert der.count(_STAND_IN_OID_DER) == 1
+    return x509.load_der_x509_certificate(der.replace(_STAND_IN_OID_DER, _SAN_OID_DER))

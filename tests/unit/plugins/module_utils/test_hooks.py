@@ -141,3 +141,65 @@ def test_hooks_for_refuses_bad_phase_and_container():
         hooks_for({}, "before_update", C1)
     with pytest.raises(PlanError, match="wcs_plan.containers"):
         hooks_for({}, "before_drain", {"image": "x"})
+
+
+# ---------------------------------------------------------------------------------------------------- issue 20
+from ansible_collections.mediaops.wcs.plugins.module_utils.hooks import (  # noqa: E402
+    check_header, check_url, fill_url, redact_url)
+
+
+@pytest.mark.parametrize("url", ["https://lb.example.net/x", "http://192.0.2.1:8080/a?b=c#d", "https://[2001:db8::1]/",
+                                 "https://u:p@lb/x", "http://x:/a", "https://lb."])
+def test_check_url_accepts(url):
+    assert check_url(url, "u") == url
+
+
+@pytest.mark.parametrize("url", ["", "ftp://x/", "https:///x", "https://x y/", "https://x\\y/", "https://x:0/",
+                                 "https://x:65536/", "https://x:8a/", "https://[zz]/", "https://a..b/", "//x/",
+                                 "https://-x/", "https://x/\u2028", 5, None])
+def test_check_url_refuses(url):
+    with pytest.raises(PlanError) as err:
+        check_url(url, "u")
+    assert err.value.field == "u"
+
+
+def test_check_header():
+    assert check_header("X-A", 5, "h") == ("X-A", "5")
+    for name, value in (("X A", "v"), ("X:A", "v"), ("", "v"), ("X-A", "a\r\nb"), ("X-A", "a\tb"),
+                        ("X-A", "\u20ac"), ("X-A", True), ("X-A", ["v"])):
+        with pytest.raises(PlanError) as err:
+            check_header(name, value, "h")
+        assert "a\r\nb" not in str(err.value)
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://u:p@lb/x?token=t&ip=${address}#f", "https://***@lb/x?token=***&ip=${address}#***"),
+    ("https://lb/x?flag&a=", "https://lb/x?***&a="),
+    ("not a url?token=x", "***"),
+    ("https://lb/x", "https://lb/x"),
+])
+def test_redact_url(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_fill_url_per_component():
+    values = {"name": "a b/c", "address": "192.0.2.5", "external_address": "", "host": "lb2", "phase": "p",
+              "image": "r/i:1"}
+    assert fill_url("https://${host}.example.net:8443/s/${name}?i=${image}&n=${name}#${name}", values, "u") == \
+        "https://lb2.example.net:8443/s/a%20b%2Fc?i=r%2Fi%3A1&n=a%20b%2Fc#a%20b%2Fc"
+    for key, value in (("host", "lb2@evil"), ("host", "lb2:1"), ("name", ".."), ("name", "x/../y")):
+        with pytest.raises(PlanError):
+            fill_url("https://${host}.example.net/s/${name}", dict(values, **{key: value}), "u")
+
+
+def test_default_label_redacts_and_given_name_stays():
+    [hook] = hooks_for({"before_drain": [{"url": "https://u:pw@lb/x?token=t"}]}, "before_drain", C1)
+    assert hook["label"] == "before_drain[0] POST https://***@lb/x?token=***"
+    [hook] = hooks_for({"before_drain": [{"url": "https://u:pw@lb/x?token=t", "name": "drain"}]}, "before_drain", C1)
+    assert hook["label"] == "before_drain[0] drain"
+
+
+def test_an_internationalised_host_name_still_passes():
+    assert check_url("https://b\u00fccher.example/x", "u")
+    [hook] = hooks_for({"before_drain": [{"url": "https://b\u00fccher.example/${name}"}]}, "before_drain", C1)
+    assert hook["url"] == "https://b\u00fccher.example/wcs-1"

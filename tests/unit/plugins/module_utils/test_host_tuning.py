@@ -322,3 +322,57 @@ def test_verify_finds_a_narrowed_container_task(tmp_path):
 
 def test_kernel_args_keep_scheduler_domains():
     assert ht.kernel_args([2, 3, 4]) == ["isolcpus=managed_irq,2-4", "nohz_full=2-4", "rcu_nocbs=2-4"]
+
+
+# ---------------------------------------------------------------------------------------------------- issue 20
+@pytest.mark.parametrize("parent", ["../../etc", "a/b", "..", "x" * 16, "e\n"])
+def test_a_parent_that_is_not_an_interface_name_is_refused(parent):
+    plan = {"reserved_cpus": "0", "network": {"parent": parent}, "containers": [{"cpuset": "1"}]}
+    with pytest.raises(PlanError) as err:
+        ht.wcs_split(plan, [0, 1])
+    assert err.value.field == "wcs_plan.network.parent"
+
+
+def test_paths_stay_below_the_root(tmp_path):
+    assert ht.is_live_root("//") and ht.is_live_root("/.") and not ht.is_live_root(str(tmp_path))
+    assert ht.host_path(str(tmp_path), "/proc/x") == str(tmp_path / "proc/x")
+    for path in ("/proc/../etc", "proc/x", "/./x"):
+        with pytest.raises(PlanError):
+            ht.host_path(str(tmp_path), path)
+    (tmp_path / "out").mkdir()
+    os.symlink("/", str(tmp_path / "out" / "slash"))
+    with pytest.raises(PlanError, match="outside the root"):
+        ht.host_path(str(tmp_path / "out"), "/slash/etc/passwd")
+    for path in ("x.json", "/a/../b.json", "/a/", "/a\n"):
+        with pytest.raises(PlanError):
+            ht.check_record_path(path, str(tmp_path))
+    assert ht.check_record_path(ht.RECORD_PATH, str(tmp_path)) == ht.RECORD_PATH
+
+
+def test_a_record_naming_other_files_is_refused(tmp_path):
+    tree.write(str(tmp_path), ht.RECORD_PATH, '{"files": {"/etc/passwd": null}}')
+    with pytest.raises(PlanError, match="never writes"):
+        ht.load_record(str(tmp_path))
+    record = ht.new_record([1], [0])
+    record["values"]["/proc/irq/5/smp_affinity_list"] = "0-1"
+    record["values"]["/proc/sys/net/core/rmem_max"] = "212992"
+    record["files"][ht.SYSCTL_DROPIN] = None
+    ht.save_record(str(tmp_path), ht.RECORD_PATH, record)
+    assert ht.load_record(str(tmp_path)) == record
+
+
+def test_a_virtio_nic_reads_its_pci_parent_through_the_resolved_link(tmp_path):
+    """virtio: /sys/class/net/X/device is the virtio device; NUMA node and MSI vectors are its PCI parent's (the
+    kernel's device/..). Read through the resolved link, without a '..' in any path, and inside the root."""
+    pci = "/sys/devices/pci0000:00/0000:00:03.0"
+    tree.write(str(tmp_path), pci + "/numa_node", "1\n")
+    tree.write(str(tmp_path), pci + "/msi_irqs/41", "msix\n")
+    tree.write(str(tmp_path), pci + "/virtio0/vendor", "0x1af4\n")
+    tree.write(str(tmp_path), "/sys/class/net/ens3/queues/rx-0/rps_cpus", "0\n")
+    os.symlink("../../../devices/pci0000:00/0000:00:03.0/virtio0", str(tmp_path / "sys/class/net/ens3/device"))
+    nic = ht.read_nic(str(tmp_path), "ens3")
+    assert (nic["exists"], nic["numa_node"], nic["queue_irqs"]) == (True, 1, [41])
+    os.remove(str(tmp_path / "sys/class/net/ens3/device"))
+    os.symlink("/sys/devices/pci0000:00/0000:00:03.0/virtio0", str(tmp_path / "sys/class/net/ens3/device"))
+    with pytest.raises(PlanError, match="outside the root"):  # an absolute link would read the live host
+        ht.read_nic(str(tmp_path), "ens3")

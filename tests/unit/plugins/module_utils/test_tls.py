@@ -134,3 +134,26 @@ def test_java_keytool_reads_the_keystore(pki, tmp_path, storetype):
     bad = subprocess.run([KEYTOOL, "-list", "-keystore", str(path), "-storepass", "wrong"], capture_output=True,
                          text=True, timeout=120, check=False)
     assert bad.returncode != 0
+
+
+# ---------------------------------------------------------------------------------------------------- issue 20
+def test_unknown_or_unsupported_material_is_a_plan_error():
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    sys.path.insert(0, str(Path(__file__).parent))
+    import certs
+    pki = certs.PKI()
+    cert, chain, key = pki.bundle_pem(sans=("203.0.113.4",))
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    two = certs.key()
+    for args, field in (((cert, chain, certs.pem(ed_key)), "wcs_tls_private_key"),
+                        ((certs.pem(certs.cert_with_two_sans(two)), "", certs.pem(two)), "wcs_tls_certificate"),
+                        ((cert, chain + key, key), "wcs_tls_chain"),
+                        ((cert, 5, key), "wcs_tls_chain"),
+                        ((cert, chain * 300, key), "wcs_tls_chain")):
+        with pytest.raises(PlanError) as err:
+            tls.load_bundle(*args)
+        assert err.value.field == field, str(err.value)
+        assert key.splitlines()[1] not in str(err.value)
+    with pytest.raises(PlanError) as err:
+        tls.load_bundle(cert, chain, key, passphrase="\udcff")
+    assert err.value.field == "wcs_tls_private_key_passphrase"
