@@ -45,7 +45,7 @@ options:
     required: true
   timeout:
     description:
-      - Seconds for each exchange with the socket, in total (connect, command, the whole answer): a socket that
+      - Seconds for each exchange with the socket, in total (connect, command, the whole answer); a socket that
         answers slowly or never ends its answer fails the task at this deadline. From 1 to 86400.
       - An answer longer than 4 MiB, or without the columns of C(show servers state) the state needs, fails the
         task with a message.

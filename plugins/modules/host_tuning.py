@@ -220,6 +220,7 @@ housekeeping_cpus:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_tuning as ht
@@ -299,7 +300,8 @@ def absent(module, root, record_path, live):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_client.docker_argument_spec(
             state=dict(type="str", choices=["present", "absent"], default="present"),
             plan=dict(type="dict"),

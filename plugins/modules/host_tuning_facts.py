@@ -107,6 +107,7 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import docker_client
 from ansible_collections.mediaops.wcs.plugins.module_utils import host_tuning as ht
@@ -130,7 +131,8 @@ def container_ids(module, live):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_client.docker_argument_spec(
             plan=dict(type="dict"),
             root=dict(type="path", default="/"),

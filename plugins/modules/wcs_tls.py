@@ -153,6 +153,7 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import tls
 from ansible_collections.mediaops.wcs.plugins.module_utils.docker_client import (
@@ -251,7 +252,8 @@ def restart_one(module, client, name):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_argument_spec(
             containers=dict(type="list", elements="dict", required=True),
             certificate=dict(type="str"),

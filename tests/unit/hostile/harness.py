@@ -70,8 +70,13 @@ def assert_clean(answer, allow_ok=True):
     """A module answer is the project's: success, or a failure whose message says what to fix. Never a traceback,
     MemoryError or RecursionError; returns "ok" or "refused"."""
     text = json.dumps(answer, default=str)
-    for sign in ("Traceback (most recent call last)", "MemoryError", "RecursionError", "MODULE FAILURE"):
+    # what the interpreter printed, or the module put in 'exception': where a crash shows (a message may well
+    # mention a JVM option such as -XX:+HeapDumpOnOutOfMemoryError)
+    crash = " ".join(str(answer.get(key) or "") for key in ("_stderr", "exception", "module_stderr"))
+    for sign in ("Traceback (most recent call last)", "MODULE FAILURE"):
         assert sign not in text, "the module answered with %s: %s" % (sign, text[-3000:])
+    for sign in ("MemoryError", "RecursionError"):
+        assert sign not in crash, "the module crashed with %s: %s" % (sign, crash[-3000:])
     if answer.get("failed"):
         assert answer.get("msg"), "a failure without a message: %s" % text[-2000:]
         return "refused"
