@@ -22,7 +22,8 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanErr
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import property_text
 from ansible_collections.mediaops.wcs.plugins.module_utils.units import MIB, parse_size
 from ansible_collections.mediaops.wcs.plugins.module_utils.validate import (
-    bad_character, check_abs_path, check_docker_name, check_int, check_text, is_safe_env_key)
+    check_abs_path, check_docker_name, check_image_ref, check_int, check_secret, check_text,
+    is_safe_env_key)
 
 SECRETS = {"password": "PASSWORD", "license": "LICENSE"}
 IP_ENV = {"local_ip": "LOCAL_IP", "external_ip": "EXTERNAL_IP"}
@@ -36,7 +37,6 @@ SPEC_FIELDS = ("image", "cpuset", "cpuset_mems", "network", "ipv4_address", "env
                "restart_policy", "ulimits", "labels")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 # Image references: no white space or control characters anywhere (what the engine accepts is checked by it).
-_IMAGE = re.compile(r"\A[^\s]+\Z")
 _IMAGE_ID = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
 
 
@@ -154,20 +154,6 @@ def value_text(value, field, what="environment"):
     return check_text(property_text(value, field, allow_list=False, what=what), field)
 
 
-def secret_text(value, field):
-    """A secret (password, licence) as text: a string, or the digits of a whole number typed unquoted in YAML.
-    Anything else (a list, a mapping, a boolean, a float, bytes) is refused without showing the value."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 12000:
-        value = str(value)
-    if not isinstance(value, str):
-        raise PlanError(field, "(hidden)", "give the %s as one line of text (quote it in YAML)"
-                        % field.rsplit(".", 1)[-1], why="it is a %s, not text" % type(value).__name__)
-    if bad_character(value) is not None:  # the value itself never goes into the message
-        raise PlanError(field, "(hidden)", "remove control characters and line breaks from the %s"
-                        % field.rsplit(".", 1)[-1], why="it holds a control character or a line break")
-    return value
-
-
 def merged_items(top, items):
     """The `containers` list with top-level defaults applied (item values win; env/labels merged)."""
     merged = []
@@ -199,9 +185,7 @@ def desired_container(item, index=0):
                 "restart": False, "wait": False}
     if not item.get("image"):
         raise PlanError(f("image"), item.get("image"), "set image on the item or at the top level")
-    if not isinstance(item["image"], str) or not _IMAGE.match(item["image"]) or bad_character(item["image"]):
-        raise PlanError(f("image"), item["image"], "give an image reference without spaces or control characters, "
-                        "e.g. flashphoner/webcallserver:latest or sha256:<id>")
+    check_image_ref(item["image"], f("image"))  # Docker's reference grammar; a local image ID passes too
     env = {}
     for key, value in _mapping(item.get("env"), f("env")).items():
         if key in SECRETS.values():
@@ -261,7 +245,7 @@ def desired_container(item, index=0):
         "ulimits": _ulimits(item.get("ulimits"), f("ulimits")),
         "labels": labels,
     }
-    secrets = {k: secret_text(item[k], f(k)) for k in SECRETS if item.get(k) not in (None, "")}
+    secrets = {k: check_secret(item[k], f(k)) for k in SECRETS if item.get(k) not in (None, "")}
     return {"name": name, "state": state, "spec": spec, "secrets": secrets, "pull": item.get("pull") or "missing",
             "restart": bool(item.get("restart")), "wait": bool(item.get("wait"))}
 

@@ -300,15 +300,7 @@ def expected_streams(value, field):
 
 
 def secret(value, field):
-    if value in (None, ""):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # a numeric password typed in YAML is still a password (one of thousands of digits is not)
-        value = validate.check_text(value, field) if isinstance(value, int) else str(value)
-    if not isinstance(value, str) or validate.bad_character(value) is not None or len(value) > validate.TEXT_MAX:
-        raise PlanError(field, "(hidden)", "give it as one line of text (no control characters or line breaks, at "
-                        "most %d characters)" % validate.TEXT_MAX, why="it is not one line of text")
-    return value
+    return value if value in (None, "") else validate.check_secret(value, field)
 
 
 def properties(value, field):

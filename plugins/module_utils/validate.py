@@ -449,3 +449,19 @@ def check_listen_address(value, field):
     if addr.is_multicast or (addr.version == 4 and reserved_block("%s/32" % addr) and not addr.is_loopback):
         raise PlanError(field, value, "give 127.0.0.1 or the host's admin address", why="not a unicast host address")
     return str(addr)
+
+
+def check_secret(value, field):
+    """A secret (password, licence, scrape password) as one line of text: a string, or the digits of a whole number
+    typed unquoted in YAML. Anything else (a list, a mapping, a boolean, a float such as NaN, bytes) is refused, and
+    the value itself never goes into the message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 12000:
+        value = str(value)
+    name = str(field).rsplit(".", 1)[-1]
+    if not isinstance(value, str):
+        raise PlanError(field, "(hidden)", "give the %s as one line of text (quote it in YAML)" % name,
+                        why="it is a %s, not text" % type(value).__name__)
+    if bad_character(value) is not None or len(value) > TEXT_MAX:
+        raise PlanError(field, "(hidden)", "give the %s as one line of text (no control characters or line breaks, "
+                        "at most %d characters)" % (name, TEXT_MAX), why="it is not one line of text")
+    return value

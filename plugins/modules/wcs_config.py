@@ -230,7 +230,7 @@ from ansible_collections.mediaops.wcs.plugins.module_utils.container_spec import
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
 from ansible_collections.mediaops.wcs.plugins.module_utils.properties import (
     CORE_FILE, FLASHPHONER_FILE, render_core, render_flashphoner)
-from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_docker_name
+from ansible_collections.mediaops.wcs.plugins.module_utils.validate import check_docker_name, check_unicast_address
 
 
 def argument_spec():
@@ -275,7 +275,9 @@ def container_files(params, index, item, conf_dir):
     if not isinstance(own, dict):
         raise PlanError("container_properties.%s" % name, own, "give a mapping of key to value")
     properties = dict(params["properties"], **own)
-    properties.update(ip=item.get("external_ip"), ip_local=item.get("local_ip"))
+    # ip and ip_local are what WCS announces to browsers and binds to: one unicast address each, or unset
+    properties.update({key: check_unicast_address(item[opt], "%s.%s" % (field, opt)) if item.get(opt) not in
+                       (None, "") else None for key, opt in (("ip", "external_ip"), ("ip_local", "local_ip"))})
     path = os.path.join(conf_dir, FLASHPHONER_FILE)
     existing = read_text(path)
     text, _keys, report = render_flashphoner(existing, properties, params["extra_properties"])
