@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 - name: Two disjoint cpusets from it
   ansible.builtin.debug:
-    msg: "{{ wcs_host | mediaops.wcs.cpu_split(2) }}"
+    msg: "{{ ansible_facts.wcs_host | mediaops.wcs.cpu_split(2) }}"
 
 - name: Read a recorded tree (tests)
   mediaops.wcs.host_facts:
