@@ -9,7 +9,7 @@
 #                one line per cell. scripts/pythons.sh finds (or pyenv-installs) the interpreters.
 #   sanity       ansible-test sanity on a copy under ansible_collections/mediaops/wcs
 #   lint         ansible-lint --profile production
-#   build        ansible-galaxy collection build
+#   build        ansible-galaxy collection build, then galaxy-importer on the tarball (scripts/galaxy-import.sh)
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
 # Tests that pin containers or purge run on private engines (tests/labkit.py), so a running `make lab` and the
 # user's own containers are neither seen nor touched. After the stages, `home` checks that ~/.ansible/collections
@@ -70,7 +70,12 @@ print("%s on Python %d.%d.%d" % ((v,) + sys.version_info[:3]))' 2>/dev/null || e
   return $rc
 }
 stage_lint()        { ansible-lint --profile production --offline; }
-stage_build()       { ansible-galaxy collection build --force --output-path build/; }
+stage_build() {
+  # the tarball, then Galaxy's own importer on it (scripts/galaxy-import.sh; its ansible-test step is off: sanity
+  # is its own stage)
+  ansible-galaxy collection build --force --output-path build/ || return 1
+  scripts/galaxy-import.sh "$(ls -t build/mediaops-wcs-*.tar.gz | head -n 1)"
+}
 
 passed=0; failed=0; failed_names=()
 for s in "${stages[@]}"; do

@@ -577,7 +577,7 @@ class Follower:
         if self.act("start"):
             try:
                 self.result["pid"] = pidfile_service.start(self.argv, self.pidfile, self.logfile, cpus,
-                                                              run_command=self.module.run_command)
+                                                           run_command=self.module.run_command)
             except pidfile_service.StartError as exc:
                 self.module.fail_json(msg="the firewall follower did not start: %s" % exc, follower=self.result)
         self.result["state"] = "running"
