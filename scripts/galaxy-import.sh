@@ -5,19 +5,20 @@
 # its ansible-test step is off, are in scripts/galaxy-importer.cfg.
 #   scripts/galaxy-import.sh [build/mediaops-wcs-X.Y.Z.tar.gz]     (default: builds the tarball into build/ first)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 version=0.4.44  # galaxy-importer on PyPI
 venv=$root/.venv-importer
 if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("galaxy-importer"))' 2>/dev/null)" != "$version" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv" && PIP_CACHE_DIR="$root/.cache/pip" "$venv/bin/pip" install -q "galaxy-importer==$version" || {
-    echo "galaxy-import: cannot install galaxy-importer $version into $venv" >&2; exit 1; }
+  if ! { python3 -m venv "$venv" && PIP_CACHE_DIR="$root/.cache/pip" "$venv/bin/pip" install -q "galaxy-importer==$version"; }; then
+    echo "galaxy-import: cannot install galaxy-importer $version into $venv" >&2; exit 1
+  fi
 fi
 tarball=${1:-}
 if [ -z "$tarball" ]; then
   ansible-galaxy collection build --force --output-path build/ >/dev/null || exit 1
-  tarball=$(ls -t build/mediaops-wcs-*.tar.gz | head -n 1)
+  tarball=build/mediaops-wcs-$(sed -n 's/^version: *//p' galaxy.yml).tar.gz
 fi
 # its scratch tree not under a dot-directory (it skips those) and not in the home directory
 scratch=$root/build/importer-tmp

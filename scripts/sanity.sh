@@ -8,7 +8,7 @@
 # ansible-test must run from inside .../ansible_collections/mediaops/wcs/, and a symlinked path does not work: the
 # files git knows (tracked and untracked-not-ignored) are copied to a temporary tree and it runs there.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 # ansible-core version:controller Python, oldest and newest of requires_ansible
 cores=${SANITY_CORES:-2.16.19:3.11 2.21.5:3.13}
@@ -40,8 +40,9 @@ for spec in $cores; do
   fi
   if [ "$("$venv/bin/python" -c 'from ansible.release import __version__ as v; print(v)' 2>/dev/null)" != "$core" ]; then
     rm -rf "$venv"
-    "$python" -m venv "$venv" && "$venv/bin/pip" install -q "ansible-core==$core" -r requirements.txt || {
-      echo "sanity: cannot install ansible-core $core into $venv" >&2; rc=1; continue; }
+    if ! { "$python" -m venv "$venv" && "$venv/bin/pip" install -q "ansible-core==$core" -r requirements.txt; }; then
+      echo "sanity: cannot install ansible-core $core into $venv" >&2; rc=1; continue
+    fi
   fi
   # Per-test virtualenvs are bootstrapped with a get-pip script from a host we cannot reach: use the offline one.
   pip_version=$("$venv/bin/python" -c "from ansible_test._internal.python_requirements import get_venv_packages

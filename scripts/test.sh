@@ -74,7 +74,7 @@ stage_build() {
   # the tarball, then Galaxy's own importer on it (scripts/galaxy-import.sh; its ansible-test step is off: sanity
   # is its own stage)
   ansible-galaxy collection build --force --output-path build/ || return 1
-  scripts/galaxy-import.sh "$(ls -t build/mediaops-wcs-*.tar.gz | head -n 1)"
+  scripts/galaxy-import.sh "build/mediaops-wcs-$(sed -n 's/^version: *//p' galaxy.yml).tar.gz"
 }
 
 passed=0; failed=0; failed_names=()
