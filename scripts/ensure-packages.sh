@@ -7,6 +7,7 @@
 #   haproxy (the rollout hook tests drain and ready a real HAProxy's servers over its admin socket).
 set -euo pipefail
 declare -A need=(
+  [shellcheck]=shellcheck  # ansible-test sanity runs its shellcheck test only when shellcheck is installed
   [ip]=iproute2 [nsenter]=util-linux [taskset]=util-linux [busybox]=busybox-static
   [prometheus]=prometheus [promtool]=prometheus [prometheus-node-exporter]=prometheus-node-exporter
   [nft]=nftables [keytool]=openjdk-17-jre-headless [javac]=openjdk-17-jdk-headless [haproxy]=haproxy

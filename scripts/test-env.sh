@@ -12,4 +12,7 @@ export ANSIBLE_LOCAL_TEMP="$_root/.cache/ansible/tmp"
 export ANSIBLE_REMOTE_TEMP="$_root/.cache/ansible/remote-tmp"
 export XDG_CACHE_HOME="$_root/.cache"
 export XDG_DATA_HOME="$_root/.cache/share"
+# Facts only under ansible_facts, never injected as top-level variables (the default from ansible-core 2.24): the
+# collection must not depend on the deprecated injection (tests/labkit.collection_deprecations fails on warnings).
+export ANSIBLE_INJECT_FACT_VARS=False
 unset _root

@@ -3,11 +3,13 @@
 #   unit         pure logic, hypothesis invariants, filters (pytest tests/unit)
 #   integration  modules, emulator, monitoring, probe against the real Docker engine (pytest tests/integration)
 #   molecule     the Molecule scenarios in molecule/ (default, multihost, bad_input)
-#   matrix       every ansible-core minor meta/runtime.yml claims (tox.ini, one venv each under .tox/): filter tests
-#                and a site / idempotence / rolling update cycle on a private engine; one line per version
+#   matrix       the support matrix (tox.ini, one venv per cell under .tox/): ansible-core 2.16-2.19 on Python 3.11,
+#                2.20 and 2.21 on 3.12 and 3.13, the next minor's newest pre-release on 3.13; each cell runs the filter
+#                tests and a site / idempotence / rolling update / teardown cycle on one shared private engine;
+#                one line per cell. scripts/pythons.sh finds (or pyenv-installs) the interpreters.
 #   sanity       ansible-test sanity on a copy under ansible_collections/mediaops/wcs
 #   lint         ansible-lint --profile production
-#   build        ansible-galaxy collection build
+#   build        ansible-galaxy collection build, then galaxy-importer on the tarball (scripts/galaxy-import.sh)
 # `scripts/test.sh unit lint` runs only those stages. Every stage runs; the exit code is non-zero if any failed.
 # Tests that pin containers or purge run on private engines (tests/labkit.py), so a running `make lab` and the
 # user's own containers are neither seen nor touched. After the stages, `home` checks that ~/.ansible/collections
@@ -18,6 +20,8 @@ cd "$(dirname "$0")/.." || exit 1
 scripts/ensure-packages.sh || exit 1
 # shellcheck source=/dev/null
 source scripts/test-env.sh
+# shellcheck source=/dev/null
+source scripts/pythons.sh
 mkdir -p reports
 python3 tests/labkit.py home snapshot reports/home-before.json
 scripts/bootstrap.sh
@@ -46,17 +50,18 @@ stage_molecule()    { needs_engine && scripts/molecule.sh; }
 stage_sanity()      { scripts/sanity.sh; }
 
 stage_matrix() {
-  # One tox env per ansible-core minor (tox.ini env_list); envs are created once and reused. One private engine
-  # (tests/labkit.py) serves every version's lab cycle.
+  # One tox env per cell (tox.ini env_list: ansible-core x Python); envs are created once and reused. One private
+  # engine (tests/labkit.py) serves every cell's lab cycle. WCS_MATRIX_CELLS="core216-py311 ..." runs some.
   needs_engine || return 1
   local env rc=0 result start version
   python tests/labkit.py engine up wcstx-eng --bridge wcstxbr0 198.51.100.184/30 >/dev/null || return 1
   export WCS_MATRIX_DOCKER_HOST=unix:///run/wcstx-eng/docker.sock
-  for env in $(sed -n 's/^env_list *= *//p' tox.ini | tr ',' ' '); do
+  for env in ${WCS_MATRIX_CELLS:-$(tox -q list --no-desc 2>/dev/null)}; do
     start=$SECONDS
     if tox -e "$env" >"reports/matrix-$env.log" 2>&1; then result=passed; else result=FAILED; rc=1; fi
-    version=$(".tox/$env/bin/python" -c 'from ansible.release import __version__ as v; print(v)' 2>/dev/null || echo '?')
-    summary+=("ansible-core $version ($env): $result in $((SECONDS - start))s - filter tests + site, idempotence, rolling update (reports/matrix-$env.log)")
+    version=$(".tox/$env/bin/python" -c 'import sys; from ansible.release import __version__ as v
+print("%s on Python %d.%d.%d" % ((v,) + sys.version_info[:3]))' 2>/dev/null || echo '?')
+    summary+=("ansible-core $version ($env): $result in $((SECONDS - start))s - filter tests + site, idempotence, rolling update, teardown (reports/matrix-$env.log)")
     echo "${summary[-1]}"
     [ $result = passed ] || tail -n 40 "reports/matrix-$env.log"
   done
@@ -65,7 +70,12 @@ stage_matrix() {
   return $rc
 }
 stage_lint()        { ansible-lint --profile production --offline; }
-stage_build()       { ansible-galaxy collection build --force --output-path build/; }
+stage_build() {
+  # the tarball, then Galaxy's own importer on it (scripts/galaxy-import.sh; its ansible-test step is off: sanity
+  # is its own stage)
+  ansible-galaxy collection build --force --output-path build/ || return 1
+  scripts/galaxy-import.sh "build/mediaops-wcs-$(sed -n 's/^version: *//p' galaxy.yml).tar.gz"
+}
 
 passed=0; failed=0; failed_names=()
 for s in "${stages[@]}"; do

@@ -31,6 +31,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -307,7 +308,8 @@ def playbook_env(**extra):
     Python's tools first, the checkout's ansible.cfg and collection path, no colour, results as YAML."""
     env = dict(os.environ, PATH="%s%s%s" % (Path(sys.executable).parent, os.pathsep, os.environ["PATH"]),
                ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
+               ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
+               ANSIBLE_DEPRECATION_WARNINGS="1")  # shown, so that run_playbook can refuse ours
     env.update(extra)
     return env
 
@@ -322,12 +324,27 @@ def local_inventory(path, **wcs_vars):
     return Path(path)
 
 
+_WARNING_START = re.compile(r"^(?=\[[A-Z][A-Z ]+\]|TASK \[|PLAY |RUNNING HANDLER |PLAY RECAP)", re.M)
+
+
+def collection_deprecations(output):
+    """The ``[DEPRECATION WARNING]`` blocks of ansible output that name this collection: one of its files (the
+    checkout, an installed copy) or a ``mediaops.wcs`` name. The suite fails on any (scripts/test-env.sh also runs it
+    with ANSIBLE_INJECT_FACT_VARS=False: the roles read facts from ansible_facts, never as injected variables)."""
+    marks = (str(ROOT), "ansible_collections/mediaops/wcs", "mediaops.wcs")
+    return [block.strip() for block in _WARNING_START.split(output)
+            if block.startswith("[DEPRECATION WARNING]") and any(mark in block for mark in marks)]
+
+
 def run_playbook(name, inventory, *args, extra=None, timeout=600):
-    """ansible-playbook mediaops.wcs.<name> -i inventory [args] [-e extra as JSON] -> (rc, stdout + stderr)."""
+    """ansible-playbook mediaops.wcs.<name> -i inventory [args] [-e extra as JSON] -> (rc, stdout + stderr).
+    A deprecation warning about this collection fails the caller (AssertionError)."""
     cmd = ["ansible-playbook", "mediaops.wcs." + name, "-i", str(inventory)] + list(args)
     if extra:
         cmd += ["-e", json.dumps(extra)]
     proc = subprocess.run(cmd, env=playbook_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    found = collection_deprecations(proc.stdout + proc.stderr)
+    assert not found, "mediaops.wcs.%s: deprecated use in this collection:\n%s" % (name, "\n".join(found))
     return proc.returncode, proc.stdout + proc.stderr
 
 

@@ -8,6 +8,8 @@ with module_utils/host_plan.plan_host. Nothing on the host changes.
 """
 from __future__ import annotations
 
+import os
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -28,7 +30,7 @@ class ActionModule(ActionBase):
 
     def _topology(self, root, task_vars):
         """(topology, None) or (None, failed result)."""
-        if root and self._connection.transport == "local":
+        if root and os.path.abspath(root) != "/" and self._connection.transport == "local":
             try:
                 return read_topology(root, gather=("cpu", "memory", "interfaces")), None
             except (PlanError, OSError) as err:

@@ -21,6 +21,7 @@ say how it runs; the module compares the installed files and the unit with them 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import shutil
@@ -88,9 +89,19 @@ def unit_text(argv, cpus=""):
     return "\n".join(lines)
 
 
+def completed(proc):
+    """(rc, stdout, stderr) of a finished subprocess.CompletedProcess: AnsibleModule.run_command's contract."""
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 class Follower:
-    def __init__(self, args):
+    """``run``: argv -> (rc, stdout, stderr), AnsibleModule.run_command's contract. The follower is a daemon, not
+    module code (no AnsibleModule exists in it): main() hands it a runner built on subprocess.run, the one place
+    the program starts a process."""
+
+    def __init__(self, args, run):
         self.args = args
+        self.run_command = run
         self.nft = args.nft or shutil.which("nft") or "/usr/sbin/nft"
         self.nsenter = args.nsenter or shutil.which("nsenter") or "/usr/bin/nsenter"
         self.stopping = False
@@ -114,9 +125,12 @@ class Follower:
             LOG.warning("%s started but has no ruleset file %s (not in the firewall's plan?)", name, path)
             return "no ruleset"
         argv = firewall.nsenter_argv(pid, ["-f", path], nsenter=self.nsenter, nft=self.nft)
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-        if proc.returncode != 0:
-            LOG.error("%s (pid %d): nft refused %s: %s", name, pid, path, proc.stderr.strip())
+        try:
+            rc, _out, err = self.run_command(argv)
+        except (OSError, subprocess.SubprocessError) as exc:
+            rc, err = None, str(exc)
+        if rc != 0:
+            LOG.error("%s (pid %d): nft refused %s: %s", name, pid, path, (err or "").strip())
             return "failed"
         LOG.info("%s (pid %d): firewall applied from %s", name, pid, path)
         return "applied"
@@ -181,7 +195,8 @@ def main(argv=None):
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    follower = Follower(args)
+    runner = functools.partial(subprocess.run, capture_output=True, text=True, timeout=30, check=False)
+    follower = Follower(args, lambda argv: completed(runner(argv)))
 
     def stop(_signum, _frame):
         follower.stopping = True

@@ -1237,4 +1237,4 @@ def audit_result(plan, root="/", record_path=RECORD_PATH, container_ids=(), pids
     if refusal:
         lines.append("tuning would refuse: " + refusal)
     return {"table": lines, "issues": state["issues"], "refusal": refusal,
-            "ansible_facts": {"wcs_tuning_audit": public(state)}}
+            "ansible_facts": {"wcs_tuning_audit_result": public(state)}}

@@ -6,15 +6,18 @@ Stdlib only. The pid in a pidfile is trusted only when ``/proc/<pid>/cmdline`` s
 reused after a reboot or a crash): ``ours()`` says so, and nothing else is ever signalled.
 
 - ``running(pidfile, program)`` -> (pid, argv) of our live process, or (None, None);
-- ``start(argv, pidfile, logfile, cpus)`` -> pid: detached (own session, stdin /dev/null, output appended to the
-  log), pinned to ``cpus`` (CPU ids) before it runs; fails with the log's tail when it exits at once;
+- ``start(argv, pidfile, logfile, cpus, run_command=module.run_command)`` -> pid: detached (own session, stdin
+  /dev/null, output appended to the log), pinned to ``cpus`` (CPU ids) before it runs; fails with the log's tail
+  when it exits at once. The module's ``run_command`` runs a short launcher (``LAUNCHER``, a separate Python) that
+  starts the process, watches it for ``settle`` seconds and prints its pid (or how it ended), so the only process
+  this module starts itself goes through Ansible's ``run_command``;
 - ``stop(pidfile, program)`` -> the pid stopped (TERM, then KILL after ``grace`` seconds) or None.
 """
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import sys
 import time
 
 
@@ -54,29 +57,48 @@ def running(pidfile, program):
     return (pid, argv) if ours(argv, program) else (None, None)
 
 
-def start(argv, pidfile, logfile, cpus=None, settle=0.3):
+# Run as `python -c LAUNCHER SETTLE CPUS LOGFILE ARGV...` by start(): the process gets its own session, stdin
+# /dev/null, output appended to LOGFILE, CPUs pinned before exec (it never runs on a WCS container's CPUs). The
+# launcher prints "pid N" when the process still runs after SETTLE seconds, else "exited STATUS"; the process
+# outlives the launcher.
+LAUNCHER = r"""
+import os, subprocess, sys, time
+settle, cpus, log, argv = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+def pin():
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+with open(log, "ab") as out, open(os.devnull, "rb") as null:
+    proc = subprocess.Popen(argv, stdin=null, stdout=out, stderr=out, close_fds=True, start_new_session=True,
+                            preexec_fn=pin)
+time.sleep(settle)
+status = proc.poll()
+sys.stdout.write("pid %d\n" % proc.pid if status is None else "exited %s\n" % status)
+"""
+
+
+def start(argv, pidfile, logfile, cpus=None, settle=0.3, run_command=None, python=None):
+    """Starts ``argv`` detached (see LAUNCHER) through ``run_command`` (AnsibleModule.run_command or the same
+    contract: argv list -> (rc, stdout, stderr)); writes the pidfile and returns the pid."""
+    if run_command is None:
+        raise TypeError("start() needs run_command (AnsibleModule.run_command)")
     for path in (pidfile, logfile):
         os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-
-    def pin():  # in the child before exec: the program never runs on a WCS container's CPUs
-        if cpus:
-            os.sched_setaffinity(0, set(cpus))
-
-    with open(logfile, "ab") as log, open(os.devnull, "rb") as null:
-        proc = subprocess.Popen(argv, stdin=null, stdout=log, stderr=log, close_fds=True,
-                                start_new_session=True, preexec_fn=pin)  # pylint: disable=subprocess-popen-preexec-fn
+    launcher = [python or sys.executable, "-c", LAUNCHER, str(settle), ",".join(str(int(c)) for c in cpus or ()),
+                logfile] + list(argv)
+    rc, out, err = run_command(launcher)
+    words = (out or "").split()
+    name = argv[1] if len(argv) > 1 else argv[0]
+    if rc != 0 or len(words) != 2 or words[0] not in ("pid", "exited"):
+        raise StartError("%s could not be started (launcher status %s): %s" % (name, rc, (err or out or "").strip()))
+    if words[0] == "exited":
+        raise StartError("%s exited at once (status %s); last lines of %s:\n%s"
+                         % (name, words[1], logfile, tail(logfile)))
+    pid = int(words[1])
     tmp = "%s.%d" % (pidfile, os.getpid())
     with open(tmp, "w", encoding="ascii") as handle:
-        handle.write("%d\n" % proc.pid)
+        handle.write("%d\n" % pid)
     os.replace(tmp, pidfile)
-    time.sleep(settle)
-    if proc.poll() is not None:
-        os.unlink(pidfile)
-        raise StartError("%s exited at once (status %s); last lines of %s:\n%s"
-                         % (argv[1] if len(argv) > 1 else argv[0], proc.returncode, logfile, tail(logfile)))
-    # The process outlives this one (own session); the Popen object is dropped without waiting for it.
-    proc.returncode = 0
-    return proc.pid
+    return pid
 
 
 def stop(pidfile, program, grace=10.0):

@@ -35,7 +35,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
@@ -106,11 +105,10 @@ def read_topology(root="/", run_ip=None, gather=GATHER_PARTS):
 
     ``gather``: parts to read (``cpu``: cpus, numa_nodes, isolated, nohz_full; ``memory``: memory_bytes;
     ``interfaces``); parts left out come back empty (``[]`` / ``0``), ``cgroup`` is always read.
-    ``run_ip``: callable(args list) -> stdout text, used for ``ip -j ...`` when ``root`` is ``/``; default runs
-    the ``ip`` binary (missing binary -> interfaces without addresses).
+    ``run_ip``: callable(args list) -> stdout text or None, used for ``ip -j ...`` (the live host, ``root`` ``/``):
+    M(host_facts) passes ``ip_runner(module.run_command, ip)``; without it the addresses come from the recorded
+    ``ip-addr.json`` / ``ip-link.json`` under ``root`` (none: interfaces without addresses).
     """
-    if run_ip is None and os.path.abspath(root) == "/":
-        run_ip = _run_ip
     topology = {"cpus": [], "numa_nodes": [], "isolated": [], "nohz_full": [], "memory_bytes": 0, "interfaces": [],
                 "cgroup": {"version": 2 if os.path.exists(_path(root, "/sys/fs/cgroup/cgroup.controllers")) else 1}}
     if "cpu" in gather:
@@ -259,12 +257,16 @@ def _listdir(path):
         return []
 
 
-def _run_ip(args):
-    try:
-        proc = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+def ip_runner(run_command, ip="ip"):
+    """``run_ip`` for read_topology from AnsibleModule.run_command (argv -> (rc, stdout, stderr)): stdout of
+    ``ip ARGS``, None when it fails."""
+    def run_ip(args):
+        try:
+            rc, out, _err = run_command([ip] + list(args))
+        except OSError:
+            return None
+        return out if rc == 0 else None
+    return run_ip
 
 
 def _ip_json(root, run_ip, args, recorded):

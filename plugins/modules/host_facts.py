@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 - name: Two disjoint cpusets from it
   ansible.builtin.debug:
-    msg: "{{ wcs_host | mediaops.wcs.cpu_split(2) }}"
+    msg: "{{ ansible_facts.wcs_host | mediaops.wcs.cpu_split(2) }}"
 
 - name: Read a recorded tree (tests)
   mediaops.wcs.host_facts:
@@ -129,7 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.errors import PlanError
-from ansible_collections.mediaops.wcs.plugins.module_utils.topology import GATHER_PARTS, read_topology
+from ansible_collections.mediaops.wcs.plugins.module_utils.topology import GATHER_PARTS, ip_runner, read_topology
 
 
 def main():
@@ -146,7 +146,11 @@ def main():
         module.fail_json(msg="root: %r has no sys/devices/system/cpu. Fix: point root at / or at a recorded "
                              "sysfs/procfs tree (tests/fixtures/topology/record.py makes one)" % root)
     try:
-        facts = read_topology(root, gather=module.params["gather"])
+        run_ip = None
+        if os.path.abspath(root) == "/":  # the live host: addresses from `ip -j` (missing ip: none)
+            ip = module.get_bin_path("ip")
+            run_ip = ip_runner(module.run_command, ip) if ip else (lambda args: None)
+        facts = read_topology(root, run_ip=run_ip, gather=module.params["gather"])
     except PlanError as err:
         module.fail_json(msg=str(err))
     module.exit_json(changed=False, ansible_facts={"wcs_host": facts})

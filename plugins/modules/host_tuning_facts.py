@@ -15,7 +15,8 @@ description:
     for docker and containerd), host tasks outside the WCS containers allowed on WCS CPUs (count and names), the
     parent NIC's queue IRQs, RPS/XPS masks and NUMA node, the cpufreq governor, the kernel command line flags
     (C(isolcpus), C(nohz_full), C(rcu_nocbs), C(irqaffinity)) and the UDP/network sysctls.
-  - Sets C(ansible_facts.wcs_tuning_audit) and returns RV(table), the audit as text lines for a report.
+  - Sets C(ansible_facts.wcs_tuning_audit_result) and returns RV(table), the audit as text lines for a report.
+    (Formerly C(wcs_tuning_audit), the name of the audit's on/off switch, which the fact hid.)
   - Reads only. Works on recorded trees (O(root)) as M(mediaops.wcs.host_facts) does.
 options:
   plan:
@@ -96,7 +97,7 @@ ansible_facts:
   returned: always
   type: dict
   contains:
-    wcs_tuning_audit:
+    wcs_tuning_audit_result:
       description:
         - C(wcs_cpus), C(housekeeping_cpus), C(online_cpus), C(irqs) (C(irq), C(name), C(affinity),
           C(effective), C(movable), C(why), C(on_wcs)), C(default_smp_affinity), C(workqueue_cpumask),

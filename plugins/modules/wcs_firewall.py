@@ -266,7 +266,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -311,8 +310,7 @@ class Firewall:
 
     def run_nft(self, pid, args, text=None):
         argv = fw.nsenter_argv(pid, args, nsenter=self.nsenter, nft=self.nft)
-        proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=30, check=False)
-        return proc.returncode, proc.stdout, proc.stderr
+        return self.module.run_command(argv, data=text, binary_data=True)
 
     def current(self, pid):
         """(canonical, stateless text, raw json) of the table in pid's namespace; (None, "", None) if absent."""
@@ -606,7 +604,8 @@ class Follower:
             pidfile_service.stop(self.pidfile, self.program)
         if self.act("start"):
             try:
-                self.result["pid"] = pidfile_service.start(self.argv, self.pidfile, self.logfile, cpus)
+                self.result["pid"] = pidfile_service.start(self.argv, self.pidfile, self.logfile, cpus,
+                                                           run_command=self.module.run_command)
             except pidfile_service.StartError as exc:
                 self.module.fail_json(msg="the firewall follower did not start: %s" % exc, follower=self.result)
         self.result["state"] = "running"

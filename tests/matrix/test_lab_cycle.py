@@ -1,6 +1,7 @@
 """The lab cycle on the ansible-core of this venv (tox.ini: one venv per minor): `mediaops.wcs.site` converges,
 a second run changes nothing, `mediaops.wcs.rolling_update` moves the container to the next image, `teardown`
-removes it. Driven only through the collection's playbooks and the lab inventory as shipped, extra vars moving it
+removes it; no run may print a [DEPRECATION WARNING] that names this collection (facts are not injected as
+variables here, as from ansible-core 2.24). Driven only through the collection's playbooks and the lab inventory as shipped, extra vars moving it
 onto this suite's resources: prefix wcst-mx-, block 198.51.100.176/29, veth wcstx1 (router in netns wcstx1-ns), a
 private engine wcstx-eng (bridge wcstxbr0, 198.51.100.184/30) holding the emulator images (tests/labkit.py)."""
 from __future__ import annotations
@@ -55,9 +56,15 @@ def extra(engine, tmp_path):
 def playbook(name, extra_vars):
     cmd = [str(BIN / "ansible-playbook"), "mediaops.wcs.%s" % name, "-i", str(ROOT / "inventories/lab"),
            "-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_DEPRECATION_WARNINGS="0",
-               PATH=str(BIN) + os.pathsep + os.environ["PATH"])
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=600, check=False)
+    # deprecation warnings shown, facts not injected as variables (the default from ansible-core 2.24): a warning
+    # that names this collection fails the cycle
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_DEPRECATION_WARNINGS="1",
+               ANSIBLE_INJECT_FACT_VARS="False", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=600, check=False)
+    found = labkit.collection_deprecations(proc.stdout + proc.stderr)
+    assert not found, "mediaops.wcs.%s on this ansible-core: deprecated use in this collection:\n%s" % (
+        name, "\n".join(found))
+    return proc
 
 
 def changed(proc):

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import labkit
 import pytest
 
 from ansible_collections.mediaops.wcs.plugins.module_utils.cpusets import parse_cpuset
@@ -86,18 +87,40 @@ def test_plan_error_reaches_the_operator(run):
 CAPACITY_HOSTS = {"wcscp-big": ("big-2x10x2", "192.0.2.32/29"), "wcscp-iso": ("isolcpus", "192.0.2.40/29")}
 
 
-def preflight(playbook, tmp_path, host_vars):
+def preflight(playbook, tmp_path, host_vars, audit=False):
+    """The preflight playbook on the two recorded hosts; audit None leaves wcs_tuning_audit at its default."""
     hosts = {name: dict({"wcs_host_facts_root": str(FIXTURES / fixture), "wcs_network_block": block,
                          "wcs_network_name": name + "-net"}, **host_vars.get(name, {}))
              for name, (fixture, block) in CAPACITY_HOSTS.items()}
+    group_vars = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                  "wcs_name_prefix": "wcscp-", "wcs_network_parent": "eno1", "wcs_plan_check_parent": False}
+    if audit is not None:
+        group_vars["wcs_tuning_audit"] = audit
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text(json.dumps({"all": {"children": {"wcs_hosts": {"hosts": hosts, "vars": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "wcs_name_prefix": "wcscp-", "wcs_network_parent": "eno1", "wcs_plan_check_parent": False,
-        "wcs_tuning_audit": False}}}}}))
+    inventory.write_text(json.dumps({"all": {"children": {"wcs_hosts": {"hosts": hosts, "vars": group_vars}}}}))
     return playbook("mediaops.wcs.preflight", inventory=inventory,
                     extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal",
-                               "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+                               "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_DEPRECATION_WARNINGS": "1"})
+
+
+def test_preflight_with_the_defaults_prints_the_audit_table(playbook, tmp_path):
+    """wcs_tuning_audit left at its default (on): each host prints the tuning audit of its recorded tree. The
+    audit's fact once had the switch's name and turned it off (a dict read as a bool) before the table printed."""
+    proc = preflight(playbook, tmp_path, {}, audit=None)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    audits = {host: r["msg"] for host, status, r in results(proc.stdout)
+              if isinstance(r.get("msg"), list) and str(r["msg"][0]).startswith("WCS CPUs / housekeeping")}
+    assert sorted(audits) == ["wcscp-big", "wcscp-iso"], proc.stdout[-4000:]
+    assert any(row.startswith("IRQs on WCS CPUs") for row in audits["wcscp-big"])
+    assert not labkit.collection_deprecations(proc.stdout + proc.stderr)
+    assert "coerced" not in proc.stderr
+
+
+def test_preflight_audit_switch_off_prints_no_audit(playbook, tmp_path):
+    proc = preflight(playbook, tmp_path, {}, audit=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert not [r for _h, _s, r in results(proc.stdout)
+                if isinstance(r.get("msg"), list) and str(r["msg"][0]).startswith("WCS CPUs / housekeeping")]
 
 
 def test_preflight_shows_capacity_and_accepts_what_fits(playbook, tmp_path):

@@ -208,7 +208,7 @@ def test_wcs_container_tasks_are_never_moved_and_keep_their_cpusets(module, tmp_
             assert rows[c.name]["narrowed"] == [] and rows[c.name]["tasks"] >= 3
         assert rows["%spinned-%s" % (PREFIX, tag)]["expected"] == "1"
         audit = module("host_tuning_facts", {"plan": plan(), "process_pids": offered, "record_path": record})
-        assert audit["ansible_facts"]["wcs_tuning_audit"]["processes"]["wcs_container_tasks"] >= 6
+        assert audit["ansible_facts"]["wcs_tuning_audit_result"]["processes"]["wcs_container_tasks"] >= 6
         assert not any("host task" in i for i in audit["issues"]), audit["table"]  # IRQs were left out here
 
         reverted = module("host_tuning", {"state": "absent", "record_path": record})

@@ -14,6 +14,12 @@ from ansible_collections.mediaops.wcs.plugins.module_utils import pidfile_servic
 SLEEPER = "import time\nwhile True:\n    time.sleep(1)\n"
 
 
+def run_command(argv):
+    """AnsibleModule.run_command's contract (what wcs_firewall passes): argv -> (rc, stdout, stderr)."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 @pytest.fixture
 def program(tmp_path):
     path = tmp_path / "bin" / "sleeper.py"
@@ -26,7 +32,7 @@ def program(tmp_path):
 
 def test_start_running_stop(program):
     argv = [sys.executable, program["program"], "--flag"]
-    pid = svc.start(argv, program["pidfile"], program["log"], cpus=[0])
+    pid = svc.start(argv, program["pidfile"], program["log"], cpus=[0], run_command=run_command)
     assert svc.running(program["pidfile"], program["program"]) == (pid, argv)
     assert os.sched_getaffinity(pid) == {0}
     assert os.getsid(pid) == pid  # its own session: it outlives the module run that started it
@@ -53,7 +59,8 @@ def test_a_reused_pid_is_never_signalled(program):
 
 def test_exits_at_once_is_reported_with_the_log(program):
     with pytest.raises(svc.StartError, match="boom"):
-        svc.start([sys.executable, "-c", "import sys; sys.exit('boom')"], program["pidfile"], program["log"])
+        svc.start([sys.executable, "-c", "import sys; sys.exit('boom')"], program["pidfile"], program["log"],
+                  run_command=run_command)
     assert not os.path.exists(program["pidfile"])
 
 

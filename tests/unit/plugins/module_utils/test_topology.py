@@ -93,9 +93,20 @@ def test_sysfs_only_kinds_without_ip_json(tmp_path):
     assert all(i["addresses"] == [] for i in read_topology(str(tree))["interfaces"])
 
 
+def run_command(argv):
+    """AnsibleModule.run_command's contract (what host_facts passes to ip_runner)."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_ip_runner_failures_read_as_no_output():
+    assert topo_mod.ip_runner(lambda argv: (1, "[]", "boom"))(["-j", "addr"]) is None
+    assert topo_mod.ip_runner(run_command, "/nonexistent/ip")(["-j", "addr"]) is None
+
+
 def test_this_machine_recording_and_live_root_agree_on_cpus():
     recorded = read_topology(str(FIXTURES / "this-machine"))
-    live = read_topology("/")
+    live = read_topology("/", run_ip=topo_mod.ip_runner(run_command))
     assert set(live) == KEYS
     assert [c["id"] for c in recorded["cpus"]] == [c["id"] for c in live["cpus"]]
     assert live["memory_bytes"] > 0
