@@ -270,6 +270,7 @@ import sys
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mediaops.wcs.plugins.module_utils.module_args import new_module
 
 from ansible_collections.mediaops.wcs.plugins.module_utils import errors as errors_utils
 from ansible_collections.mediaops.wcs.plugins.module_utils import firewall as fw
@@ -635,7 +636,8 @@ class Follower:
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=docker_argument_spec(
             containers=dict(type="list", elements="dict", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
