@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -107,14 +108,18 @@ def cases(module, tree):
 
 @pytest.mark.parametrize("module", SWEPT)
 def test_every_option_gets_a_clean_answer(module, tree):
-    problems = []
-    runs = 0
-    for label, args in cases(module, tree):
-        runs += 1
+    def one(case):
+        label, args = case
         try:
             assert_clean(run_module(module, args, check_mode=True, timeout=30))
         except AssertionError as err:
-            problems.append("%s: %s" % (label, str(err)[:600]))
+            return "%s: %s" % (label, str(err)[:600])
+        return None
+
+    todo = list(cases(module, tree))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each run is its own interpreter: two at a time on 2 CPUs
+        problems = [p for p in pool.map(one, todo) if p]
+    runs = len(todo)
     assert runs > 0
     assert not problems, "%d of %d hostile runs of %s were not clean:\n%s" % (
         len(problems), runs, module, "\n".join(problems))
