@@ -360,21 +360,29 @@ def resolve(host, port, deadline, what="address"):
     return out["ok"]
 
 
+def connect_within(sock, address, deadline, what="answer"):
+    """``sock`` connected to ``address`` within ``deadline`` (the project's error when it runs out); the socket is
+    closed on any failure. Every connector (TCP, unix, a container's namespace) connects through here."""
+    try:
+        sock.settimeout(deadline.left(what))
+        sock.connect(address)
+    except socket.timeout:
+        sock.close()
+        raise deadline.expired(what) from None
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def tcp_connector(host, port, what="answer"):
     """A connect(deadline) -> socket for ``host:port`` from here (name lookup and connect within the deadline)."""
     def connect(deadline):
         error = None
         for family, addr in resolve(host, port, deadline, what):
-            sock = socket.socket(family, socket.SOCK_STREAM)
             try:
-                sock.settimeout(deadline.left(what))
-                sock.connect(addr)
-                return sock
-            except socket.timeout:
-                sock.close()
-                raise deadline.expired(what) from None
-            except OSError as exc:
-                sock.close()
+                return connect_within(socket.socket(family, socket.SOCK_STREAM), addr, deadline, what)
+            except OSError as exc:  # the next address; a timeout is not an OSError here, it ends the call
                 error = exc
         raise error or OSError("no address for %s" % host)
     return connect
@@ -383,17 +391,7 @@ def tcp_connector(host, port, what="answer"):
 def unix_connector(path, what="answer"):
     """A connect(deadline) -> socket for the unix socket ``path``."""
     def connect(deadline):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(deadline.left(what))
-            sock.connect(path)
-        except socket.timeout:
-            sock.close()
-            raise deadline.expired(what) from None
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        return connect_within(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), path, deadline, what)
     return connect
 
 

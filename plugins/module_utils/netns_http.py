@@ -99,16 +99,7 @@ def netns_connector(pid, host, port, what):
 
     def connect(deadline):
         sock = netns_socket(pid, socket.AF_INET6 if address.version == 6 else socket.AF_INET, deadline)
-        try:
-            sock.settimeout(deadline.left(what))
-            sock.connect((str(address), port))
-        except socket.timeout:
-            sock.close()
-            raise deadline.expired(what) from None
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        return bounded.connect_within(sock, (str(address), port), deadline, what)
     return connect
 
 
