@@ -306,7 +306,7 @@ def test_purge_never_loses_a_container(module, engine, net, conf_dir):
 
     new_item = dict(name="wcst-mod-g2", ipv4_address="198.51.100.74", cpuset="0")
     for item, extra, needle in (
-            (dict(new_item, name="g"), {}, "at least 2 characters"),  # the engine refuses one character
+            (dict(new_item, name="g"), {}, "2 to 128 characters"),  # the engine refuses one character
             (dict(new_item, name="wcst-mod-g2.mediaops-old"), {}, "does not end in .mediaops-old"),
             (new_item, dict(conf_dir=conf + ":/etc"), "without ':'"),
             (new_item, dict(conf_dir=conf + "/../../x"), "'..'"),
