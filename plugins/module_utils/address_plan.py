@@ -252,7 +252,7 @@ def _spans(entries):
     while index < len(events):
         point = events[index][0]
         while index < len(events) and events[index][0] == point:
-            _, starts, key = events[index]
+            starts, key = events[index][1:]
             if starts:
                 active[key] = active.get(key, 0) + 1
             elif active.get(key, 0) > 1:

@@ -52,7 +52,7 @@ class BoundedReadError(PlanError):
         self.what = what
         self.limit = limit
         self.field, self.value, self.fix, self.why = what, limit, fix, why
-        ValueError.__init__(self, "%s: %s. Fix: %s" % (what, why, fix))
+        super(PlanError, self).__init__("%s: %s. Fix: %s" % (what, why, fix))  # its own message, not PlanError's
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def json_depth(text):
     brackets = _JSON_NOT_BRACKET.sub("", text)
     if not brackets:
         return 0
-    return max(0, max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets))))
+    return max(itertools.chain((0,), itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets))))
 
 
 def loads_json(text, what="answer", max_depth=MAX_JSON_DEPTH, max_digits=MAX_INT_DIGITS,

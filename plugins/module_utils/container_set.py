@@ -466,8 +466,8 @@ def _restore_removals(client, removals, stopped, created):
         try:
             client.start(step["id"])
         except APIError as exc:
-            problems.append("starting %s again failed (%s; Fix: docker start %s)" % (step["name"], _explain(exc),
-                                                                                      step["name"]))
+            problems.append("starting %s again failed (%s; Fix: docker start %s)"
+                            % (step["name"], _explain(exc), step["name"]))
     names = ", ".join(step["name"] for step in removals)
     if problems:
         return "Nothing was removed (kept: %s), but putting things back FAILED: %s" % (names, "; ".join(problems))

@@ -283,8 +283,8 @@ FILE_MARK_MAX = 512
 
 def render(rules, container=None):
     """``nft -f`` text that replaces the table atomically (add, delete, define: one transaction)."""
-    head = "%s%s. Applied inside the container's network namespace.\n" % (FILE_MARK, ": " + container if container
-                                                                         else "")
+    head = "%s%s. Applied inside the container's network namespace.\n" % (
+        FILE_MARK, ": " + container if container else "")
     body = "".join("\t\t%s\n" % render_rule(rule) for rule in rules)
     return (head
             + "table %s %s\ndelete table %s %s\n" % (TABLE_FAMILY, TABLE_NAME, TABLE_FAMILY, TABLE_NAME)

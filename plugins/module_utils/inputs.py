@@ -433,8 +433,9 @@ def cdn_address(value, field):
 
 
 def cdn_timeout(value, field):
-    return None if value in (None, "") else validate.check_int(value, field, low=1, high=86400,
-                                                                 fix="give a whole number from 1 to 86400")
+    if value in (None, ""):
+        return None
+    return validate.check_int(value, field, low=1, high=86400, fix="give a whole number from 1 to 86400")
 
 
 def cdn_port(value, field):

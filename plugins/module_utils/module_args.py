@@ -5,19 +5,18 @@
 Ansible converts an ``int`` option with ``Decimal`` and ``int``: a 5,000-digit string becomes a number that
 ``AnsibleModule`` then cannot even log (Python refuses to print an int of more than 4,300 digits: a traceback before
 the module's first line), ``'٣'`` reads as 3, and a negative or huge timeout reaches ``socket.settimeout`` or
-``time.sleep``. ``new_module(argument_spec, bounds, ...)`` reads the arguments as Ansible handed them
-(``_load_params``, which AnsibleModule reads again from the same buffer; the module passes its
-``AnsibleModule`` class in, so it still imports it as every Ansible module does), checks every ``int`` option, at the top
+``time.sleep``. ``new_module(AnsibleModule, argument_spec, ...)`` reads the arguments as Ansible handed them
+(``_load_params``; AnsibleModule reads them again from the same buffer), checks every ``int`` option, at the top
 level and inside ``list``/``dict`` suboptions, for ASCII digits (at most 18) and the option's declared range, and
-answers with the module's ordinary failure (``failed``, ``msg`` naming the option, the value and the fix) before
-AnsibleModule is built. Options without a declared range get ``DEFAULT_BOUNDS``.
+answers with the module's ordinary failure (``fail_json``: ``msg`` naming the option, the value and the fix) before
+any of the module's code runs. Options without a declared range get ``DEFAULT_BOUNDS``. The module passes its
+``AnsibleModule`` class in, so it still imports it as every Ansible module does.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
-import sys
 
 from ansible.module_utils import basic
 
@@ -63,7 +62,8 @@ def int_problem(value, field, low, high):
     return None
 
 
-def _problems(spec, params, bounds, prefix):
+def _problems(spec, params, bounds, prefix, path=()):
+    """(path in the arguments, low, problem) of every unsound whole number below ``params``."""
     for name, option in spec.items():
         if not isinstance(params, dict) or params.get(name) is None:
             continue
@@ -74,30 +74,42 @@ def _problems(spec, params, bounds, prefix):
             low, high = bounds.get(field.replace("[]", ""), bounds.get(name, BOUNDS.get(name, DEFAULT_BOUNDS)))
             problem = int_problem(value, field, low, high)
             if problem:
-                yield problem
+                yield path + (name,), low, problem
         options = option.get("options")
         if options and kind == "dict" and isinstance(value, dict):
-            for problem in _problems(options, value, bounds, field + "."):
-                yield problem
+            yield from _problems(options, value, bounds, field + ".", path + (name,))
         elif options and kind == "list" and isinstance(value, list):
-            for item in value:
-                for problem in _problems(options, item, bounds, field + "[]."):
-                    yield problem
+            for index, item in enumerate(value):
+                yield from _problems(options, item, bounds, field + "[].", path + (name, index))
 
 
 def int_problems(argument_spec, params, bounds=None):
     """Every problem of the ``int`` options in ``params`` (raw module arguments) against ``argument_spec``."""
-    return list(_problems(argument_spec, params, bounds or {}, ""))
+    return [problem for _path, _low, problem in _problems(argument_spec, params, bounds or {}, "")]
+
+
+def _set(args, path, value):
+    for step in path[:-1]:
+        args = args[step]
+    args[path[-1]] = value
 
 
 def new_module(module_class, argument_spec, bounds=None, **kwargs):
-    """``module_class(argument_spec=argument_spec, **kwargs)`` (``AnsibleModule``) once the whole numbers are known to be sound; otherwise the
-    module's failure answer (JSON on stdout, exit 1), as ``fail_json`` writes it.
+    """``module_class(argument_spec=argument_spec, **kwargs)`` (``AnsibleModule``) once the whole numbers are known
+    to be sound. An unsound one is replaced, in the arguments AnsibleModule is about to read, by the low end of its
+    range (so that AnsibleModule can be built and log the call), and the module fails at once with every problem:
+    the module's ordinary ``fail_json`` answer, before any of its code runs.
 
     ``bounds``: ``{option: (low, high)}`` where an option's range differs from ``BOUNDS``; a suboption is named
     ``parent.option`` (``containers.wait_timeout``)."""
-    problems = int_problems(argument_spec, basic._load_params(), bounds)
-    if problems:
-        print(json.dumps({"failed": True, "msg": " ".join(problems)}))
-        sys.exit(1)
-    return module_class(argument_spec=argument_spec, **kwargs)
+    found = list(_problems(argument_spec, basic._load_params(), bounds or {}, ""))
+    if found:
+        # the raw buffer, not the decoded values: anything else in it reaches AnsibleModule exactly as sent
+        raw = json.loads(basic._ANSIBLE_ARGS)
+        for path, low, _problem in found:
+            _set(raw["ANSIBLE_MODULE_ARGS"], path, low)
+        basic._ANSIBLE_ARGS = json.dumps(raw).encode("utf-8")
+    module = module_class(argument_spec=argument_spec, **kwargs)
+    if found:
+        module.fail_json(msg=" ".join(problem for _path, _low, problem in found))
+    return module

@@ -40,6 +40,9 @@ MAX_PEM = 256 * 1024
 KEY_FIX = "give the PEM private key (RSA or EC) of the certificate, with the right passphrase"
 # What parsing user-given PEM/DER may raise besides PlanError (cryptography's Rust and OpenSSL layers).
 PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError) if HAS_CRYPTOGRAPHY else (ValueError,)
+# what reading a certificate's extensions, and checking its issuer's signature, may raise besides PARSE_ERRORS
+CERT_READ_ERRORS = PARSE_ERRORS + ((x509.UnsupportedGeneralNameType,) if HAS_CRYPTOGRAPHY else ())
+SIGNATURE_ERRORS = PARSE_ERRORS + ((InvalidSignature,) if HAS_CRYPTOGRAPHY else ())
 
 
 class Bundle:
@@ -104,7 +107,7 @@ def _check_cert(cert, field, index, count):
         name = getattr(oid, "_name", None) or getattr(oid, "dotted_string", None) or "an extension"
         raise PlanError(field, where, "give a certificate with each extension once (ask the CA to reissue it)",
                         why="it has the extension %s twice" % name)
-    except PARSE_ERRORS + (x509.UnsupportedGeneralNameType,) as exc:
+    except CERT_READ_ERRORS as exc:
         raise PlanError(field, where, "give a certificate this host can read (RSA or EC key, well-formed "
                         "extensions)", why=_first_line(exc))
     try:
@@ -194,7 +197,7 @@ def _issued_by(cert, issuer):
     try:
         cert.verify_directly_issued_by(issuer)
         return True
-    except PARSE_ERRORS + (InvalidSignature,):
+    except SIGNATURE_ERRORS:
         return False
 
 

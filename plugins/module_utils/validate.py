@@ -10,6 +10,7 @@ newline, so every pattern here is anchored with ``\\A`` and ``\\Z``.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import unicodedata
 
@@ -265,9 +266,9 @@ def check_number(value, field, low=None, high=None, low_open=False, fix=None):
         number = float(value)
     elif isinstance(value, str) and len(value) <= 64 and _NUMBER_TEXT.match(value):
         number = float(value)
-    fix = fix or "give a number in %s%s..%s" % ("(" if low_open else "", "" if low is None else low,
-                                               "" if high is None else high)
-    if number is None or number != number or number in (float("inf"), float("-inf")):
+    fix = fix or "give a number in %s%s..%s" % (
+        "(" if low_open else "", "" if low is None else low, "" if high is None else high)
+    if number is None or not math.isfinite(number):
         raise PlanError(field, _short(value), fix)
     if (low is not None and (number < low or (low_open and number == low))) or (high is not None and number > high):
         raise PlanError(field, _short(value), fix)

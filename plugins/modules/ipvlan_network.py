@@ -390,8 +390,8 @@ def main():
         result["changes"] = changes
         if changes and refused:
             module.fail_json(msg="name: network %s differs in %s and is not recreated: %s. Fix: pick another name for "
-                                 "the WCS network, or remove this one by hand." % (p["name"], ", ".join(changes),
-                                                                                  refused), changes=changes)
+                                 "the WCS network, or remove this one by hand."
+                                 % (p["name"], ", ".join(changes), refused), changes=changes)
         if changes:
             attached = _attached(current_inspect)
             if attached and not p["force"]:

@@ -24,7 +24,7 @@ description:
     how directories made by a release before the marker get it, on the first V(present) run after the upgrade. A
     directory holding anything else, a symbolic link, a mount point or a system directory is never marked. The
     marker is not part of what the container reads (no restart for it).
-  - A O(containers[].conf_dir) with a C(:) or a C(..) component, or a system directory, is refused before anything
+  - A C(containers[].conf_dir) with a C(:) or a C(..) component, or a system directory, is refused before anything
     is written.
 options:
   containers:

@@ -74,8 +74,8 @@ def test_overlapping_subnet_is_a_clear_error(module, veth_parent, cleanup):
     assert "overlaps network(s) wcst-mod-net-a (198.51.100.96/28)" in res["msg"], res["msg"]
 
 
-def test_a_network_the_collection_did_not_make_is_never_removed_or_recreated(module, veth_parent, cleanup,
-                                                                           docker_client):
+def test_a_network_the_collection_did_not_make_is_never_removed_or_recreated(
+        module, veth_parent, cleanup, docker_client):
     """A bridge network without the collection's label under the name given: state=absent and a recreate are refused
     before anything changes; the network stays as it was."""
     import docker  # pylint: disable=import-outside-toplevel

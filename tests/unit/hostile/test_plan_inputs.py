@@ -250,8 +250,8 @@ def test_fleet_conflicts_gives_messages_or_its_own_error(network, containers):
     call_filter("fleet_conflicts", plans, "wcs_plan", seconds=5.0)
 
 
-@given(spec=st.one_of(ANYTHING, st.dictionaries(st.sampled_from(["subnet", "gateway", "host_address", "ip_range",
-                                                                  "addresses"]), ANYTHING, max_size=4)),
+@given(spec=st.one_of(ANYTHING, st.dictionaries(
+    st.sampled_from(["subnet", "gateway", "host_address", "ip_range", "addresses"]), ANYTHING, max_size=4)),
        count=ANYTHING)
 @settings(max_examples=200, deadline=None)
 def test_address_plan_gives_a_plan_or_its_own_error(spec, count):
@@ -279,9 +279,9 @@ def test_a_number_of_5000_digits_is_refused_or_read_never_traced(name):
 
 def test_input_nested_200000_deep_is_refused():
     deep = []
-    for _ in range(200000):
+    for _level in range(200000):
         deep = [deep]
     for name, args in (("plan_inputs", ({"wcs_x": deep},)), ("fleet_conflicts", ({"a": deep},)),
                        ("address_plan", ({"subnet": deep},)), ("cdn_plan", ({"a": {"wcs_plan": {"containers": deep}}}, {}))):
-        outcome, _ = call_filter(name, *args)
+        outcome, _answer = call_filter(name, *args)
         assert outcome == "refused", name

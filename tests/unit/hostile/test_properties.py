@@ -202,8 +202,8 @@ def test_wcs_config_refuses_what_cannot_be_written(kw, field, conf):
 
 
 @pytest.mark.parametrize("item,field", [
-    ({"external_ip": {"a": 1}}, "containers[0].external_ip"), ({"local_ip": [["203.0.113.4"]]},
-                                                                 "containers[0].local_ip"),
+    ({"external_ip": {"a": 1}}, "containers[0].external_ip"),
+    ({"local_ip": [["203.0.113.4"]]}, "containers[0].local_ip"),
     ({"external_ip": float("nan")}, "containers[0].external_ip"), ({"external_ip": "127.0.0.1"},
                                                                    "containers[0].external_ip"),
     ({"heap": "$(id)"}, "heap"),

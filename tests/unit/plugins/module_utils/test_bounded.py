@@ -199,7 +199,7 @@ def test_parse_int_bounds():
     with pytest.raises(BoundedReadError, match="outside 100..599"):
         bounded.parse_int("600", "s", 100, 599)
     with pytest.raises(BoundedReadError, match="more than 30 digits"):
-        bounded.parse_int(10 ** 5000 if False else int("9" * 40), "s")
+        bounded.parse_int(int("9" * 40), "s")
 
 
 @pytest.mark.parametrize("text, value", [("1.5", 1.5), ("2e3", 2000.0), (".5", 0.5), ("7", 7.0), (3, 3.0)])

@@ -30,8 +30,8 @@ def apply(containers, extra=()):
 
 def test_marker_names_owner_kind_and_container_and_is_read_back(tmp_path):
     (tmp_path / cf.MARKER).write_text(cf.marker_text(cf.KIND_CONF, "wcs-1"))
-    assert json.loads((tmp_path / cf.MARKER).read_text()) == {"owner": "mediaops.wcs", "kind": "conf",
-                                                             "container": "wcs-1"}
+    assert json.loads((tmp_path / cf.MARKER).read_text()) == {
+        "owner": "mediaops.wcs", "kind": "conf", "container": "wcs-1"}
     assert cf.read_marker(str(tmp_path))["container"] == "wcs-1"
 
 

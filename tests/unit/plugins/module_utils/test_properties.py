@@ -426,8 +426,8 @@ def test_options_reach_java_as_written_or_are_refused(tmp_path_factory, jvm, ser
     assert [o[7:] for o in out if o.startswith("server:") and o != "server:"] == managed["server"]
 
 
-@pytest.mark.parametrize("kw,field", [({"properties": "ip=1"}, "properties"), ({"extra_properties": ["ip"]},
-                                                                                 "extra_properties")])
+@pytest.mark.parametrize("kw,field", [({"properties": "ip=1"}, "properties"),
+                                      ({"extra_properties": ["ip"]}, "extra_properties")])
 def test_render_refuses_maps_that_are_not_mappings(kw, field):
     with pytest.raises(PlanError) as err:
         render_flashphoner(None, **kw)

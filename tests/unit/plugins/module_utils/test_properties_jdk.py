@@ -70,7 +70,7 @@ def test_normal_values_stay_readable(jdk):
     assert text.splitlines()[1:] == ["codecs=opus,alaw,pcma", "ip=203.0.113.4", "ip_local=2001:db8::1",
                                      "media_port_from=31001", "rtp_bundle=true", "list=h264,vp8",
                                      "note=a #b !c =d :e"]
-    assert java_reads(jdk, text) == {k: v for k, v in validate_properties(managed).items()}
+    assert java_reads(jdk, text) == dict(validate_properties(managed))
 
 
 @SETTINGS
@@ -85,8 +85,8 @@ def test_store_line_round_trips_any_key_and_value(jdk, pairs):
 
 
 SCALARS = st.one_of(TEXT, st.integers(), st.floats(), st.booleans(), st.none(), st.binary(max_size=3))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                      st.dictionaries(st.text(max_size=3), inner, max_size=2)),
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=2)),
                       max_leaves=5)
 KEYS = st.one_of(st.from_regex(r"\A[A-Za-z0-9_.-]{1,12}\Z"), TEXT)
 
