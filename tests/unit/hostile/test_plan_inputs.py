@@ -250,9 +250,11 @@ def test_fleet_conflicts_gives_messages_or_its_own_error(network, containers):
     call_filter("fleet_conflicts", plans, "wcs_plan", seconds=5.0)
 
 
-@given(spec=st.one_of(ANYTHING, st.dictionaries(
-    st.sampled_from(["subnet", "gateway", "host_address", "ip_range", "addresses"]), ANYTHING, max_size=4)),
-       count=ANYTHING)
+ADDRESS_SPECS = st.one_of(ANYTHING, st.dictionaries(
+    st.sampled_from(["subnet", "gateway", "host_address", "ip_range", "addresses"]), ANYTHING, max_size=4))
+
+
+@given(spec=ADDRESS_SPECS, count=ANYTHING)
 @settings(max_examples=200, deadline=None)
 def test_address_plan_gives_a_plan_or_its_own_error(spec, count):
     call_filter("address_plan", spec, count)

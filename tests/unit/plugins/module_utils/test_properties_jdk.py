@@ -86,8 +86,7 @@ def test_store_line_round_trips_any_key_and_value(jdk, pairs):
 
 SCALARS = st.one_of(TEXT, st.integers(), st.floats(), st.booleans(), st.none(), st.binary(max_size=3))
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=2)),
-                      max_leaves=5)
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=2)), max_leaves=5)
 KEYS = st.one_of(st.from_regex(r"\A[A-Za-z0-9_.-]{1,12}\Z"), TEXT)
 
 
