@@ -61,14 +61,10 @@ def is_image_id(image):
 
 
 def check_container_name(value, field):
-    """A container name the engine accepts, checked here before anything changes: Docker's grammar
-    (validate.check_docker_name) and, on its own account, at least 2 characters (the engine's rule is
-    ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``: it refuses one character) and not ending in the aside suffix the module uses
-    while it replaces a container."""
+    """A container name the engine accepts, checked here before anything changes: Docker's grammar of at least 2
+    characters (validate.check_docker_name: the engine refuses one character) and not ending in the aside suffix
+    the module uses while it replaces a container."""
     name = check_docker_name(value, field)
-    if len(name) < 2:
-        raise PlanError(field, value, "give at least 2 characters (letters, digits, '_', '.', '-'), e.g. wcs-1",
-                        why="the engine refuses a one-character container name")
     if name.endswith(ASIDE_SUFFIX):
         raise PlanError(field, value, "pick a name that does not end in %s" % ASIDE_SUFFIX,
                         why="that suffix marks a container put aside while its replacement starts")
