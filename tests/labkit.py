@@ -176,7 +176,8 @@ class Engine:
         self.dir = Path("/run") / name
         self.sock = self.dir / "docker.sock"
         self.host = "unix://%s" % self.sock
-        self.log = Path("/tmp/%s-dockerd.log" % name)
+        # in the checkout's reports/ (gitignored), kept for a failure's post-mortem: nothing left in /tmp
+        self.log = ROOT / "reports" / "engines" / ("%s-dockerd.log" % name)
 
     @property
     def started_pid(self):
@@ -213,6 +214,7 @@ class Engine:
             sh("ip", "link", "add", br, "type", "bridge")
             sh("ip", "addr", "add", cidr, "dev", br)
             cmd += ["--bridge", br]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             # nsenter execs dockerd: the pid is the daemon's. Own session: it outlives the caller's terminal.
             proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
