@@ -142,18 +142,23 @@ def interface(value, field):
     return "" if value in (None, "") else validate.check_interface_name(value, field)
 
 
+def _ipv4_network(value, field, fix, cidr_form):
+    """The text of an IPv4 network (``cidr_form``: with its '/prefix'), or empty; PlanError with ``fix``."""
+    network = text(value, field)
+    if network:
+        try:
+            ipaddress.IPv4Network(network, strict=False)
+        except ValueError:
+            raise PlanError(field, value, fix) from None
+        if cidr_form and "/" not in network:
+            raise PlanError(field, value, fix)
+    return network
+
+
 def ipv4_block(value, field):
     """An IPv4 network in CIDR form, or empty; its layout (prefix length, reserved blocks, host bits) is checked by
     the address plan."""
-    block = text(value, field)
-    if block:
-        try:
-            ipaddress.IPv4Network(block, strict=False)
-        except ValueError:
-            raise PlanError(field, value, "give an IPv4 block in CIDR form, e.g. '203.0.113.0/29'") from None
-        if "/" not in block:
-            raise PlanError(field, value, "give an IPv4 block in CIDR form, e.g. '203.0.113.0/29'")
-    return block
+    return _ipv4_network(value, field, "give an IPv4 block in CIDR form, e.g. '203.0.113.0/29'", cidr_form=True)
 
 
 def host_ipv4(value, field):
@@ -167,13 +172,8 @@ def host_ipv4(value, field):
 
 def ip_range(value, field):
     """Docker's ip_range: an IPv4 address or network, or empty (checked against the subnet by the address plan)."""
-    rng = text(value, field)
-    if rng:
-        try:
-            ipaddress.IPv4Network(rng, strict=False)
-        except ValueError:
-            raise PlanError(field, value, "give an IPv4 network inside the subnet, e.g. '203.0.113.3/32'") from None
-    return rng
+    return _ipv4_network(value, field, "give an IPv4 network inside the subnet, e.g. '203.0.113.3/32'",
+                         cidr_form=False)
 
 
 def host_ipv4_list(value, field):
