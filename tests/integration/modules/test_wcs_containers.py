@@ -38,6 +38,15 @@ def run(module, host, containers, check=False, diff=False, **top):
     return res
 
 
+def only_this_one_running(client, old):
+    """The engine holds exactly ``old`` (same id, still running) and nothing else; its current state."""
+    names = sorted(c.name for c in client.containers.list(all=True))
+    assert names == [old.name], names
+    now = client.containers.get(old.name)
+    assert now.id == old.id and now.status == "running"
+    return now
+
+
 def by_name(res):
     assert not res.get("failed"), res.get("msg")
     return {c["name"]: c for c in res["containers"]}
@@ -248,10 +257,7 @@ def test_replace_never_loses_the_container(module, engine, net, conf_dir):
     old = client.containers.get("wcst-mod-r1")
 
     def still_the_old_one():
-        names = sorted(c.name for c in client.containers.list(all=True))
-        assert names == ["wcst-mod-r1"], names
-        now = client.containers.get("wcst-mod-r1")
-        assert now.id == old.id and now.status == "running"
+        now = only_this_one_running(client, old)
         ep = now.attrs["NetworkSettings"]["Networks"][network]
         assert ep["IPAddress"] == "198.51.100.72"
         stats = module("wcs_stats", dict(container="wcst-mod-r1", docker_host=host))
@@ -297,10 +303,7 @@ def test_purge_never_loses_a_container(module, engine, net, conf_dir):
     old = client.containers.get("wcst-mod-g1")
 
     def still_the_old_one():
-        names = sorted(c.name for c in client.containers.list(all=True))
-        assert names == ["wcst-mod-g1"], names
-        now = client.containers.get("wcst-mod-g1")
-        assert now.id == old.id and now.status == "running"
+        only_this_one_running(client, old)
         stats = module("wcs_stats", dict(container="wcst-mod-g1", docker_host=host))
         assert stats["up"] is True, stats.get("msg")
 
